@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0
+# Configure and build the kernel out of tree (O=) with ccache.
+#
+# Config variants: "phyr" = x86_64_defconfig + config/phyr.config;
+# "sanitize" = the same + config/sanitize.config (KASAN, lockdep, DEBUG_VM).
+
+PHYR_MAKE_VARS=(CC="ccache gcc" HOSTCC="ccache gcc"
+	KBUILD_BUILD_TIMESTAMP="phyr" KBUILD_BUILD_USER=phyr KBUILD_BUILD_HOST=phyr)
+
+# config_fragments VARIANT - the fragments of a variant, in merge order.
+config_fragments() {
+	case "$1" in
+	phyr) echo "$PHYR_HARNESS/config/phyr.config" ;;
+	sanitize) echo "$PHYR_HARNESS/config/phyr.config $PHYR_HARNESS/config/sanitize.config" ;;
+	*) die "unknown config variant '$1' (phyr, sanitize)" ;;
+	esac
+}
+
+# check_config OUT FRAGMENT... - every symbol a fragment sets must come out
+# as set; a symbol Kconfig silently dropped (missing dependency, patch not
+# applied) is reported and fails the build.
+check_config() {
+	local out=$1 bad=0 line sym val got
+	shift
+	while read -r line; do
+		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+		sym=${line%%=*}
+		val=${line#*=}
+		got=$(grep -E "^($sym=|# $sym is not set)" "$out/.config" | tail -n1)
+		case "$got" in
+		"$sym="*) got=${got#*=} ;;
+		*) got=n ;;
+		esac
+		if [ "$got" != "$val" ]; then
+			warn "config: $sym=$val requested, got $got"
+			bad=1
+		fi
+	done < <(cat "$@" | awk -F= '/^CONFIG_/ { v[$1] = $0 } END { for (k in v) print v[k] }')
+	return $bad
+}
+
+# configure VARIANT - (re)generate OUT/.config; sets PHYR_OUT.
+configure() {
+	local variant=$1 frags
+	frags=$(config_fragments "$variant")
+	PHYR_OUT=$PHYR_BUILD/out-$variant
+	mkdir -p "$PHYR_OUT"
+	# shellcheck disable=SC2086
+	cat $frags "$PHYR_TREE/arch/x86/configs/x86_64_defconfig" | sha1sum > "$PHYR_OUT/.phyr-config-inputs.new"
+	# Kconfig files come from the laid tree: re-run when the series changes.
+	sha1sum "$PHYR_TREE/.phyr-manifest" >> "$PHYR_OUT/.phyr-config-inputs.new"
+	if [ -f "$PHYR_OUT/.config" ] &&
+	   cmp -s "$PHYR_OUT/.phyr-config-inputs.new" "$PHYR_OUT/.phyr-config-inputs"; then
+		rm -f "$PHYR_OUT/.phyr-config-inputs.new"
+		return 0
+	fi
+	say "configuring $variant: x86_64_defconfig + $(for f in $frags; do basename "$f"; done | tr '\n' ' ')"
+	(cd "$PHYR_TREE" &&
+	 make -s O="$PHYR_OUT" "${PHYR_MAKE_VARS[@]}" x86_64_defconfig >/dev/null &&
+	 # shellcheck disable=SC2086
+	 scripts/kconfig/merge_config.sh -m -O "$PHYR_OUT" "$PHYR_OUT/.config" $frags >"$PHYR_OUT/merge_config.log" 2>&1 &&
+	 make -s O="$PHYR_OUT" "${PHYR_MAKE_VARS[@]}" olddefconfig >/dev/null) ||
+		die "configuring $variant failed (see $PHYR_OUT/merge_config.log)"
+	# shellcheck disable=SC2086
+	check_config "$PHYR_OUT" $frags ||
+		die "config fragment and resulting .config disagree (above)"
+	mv -f "$PHYR_OUT/.phyr-config-inputs.new" "$PHYR_OUT/.phyr-config-inputs"
+}
+
+# run_make_progress LOG MAKEARGS... - run make in the tree, printing a
+# progress line every 20 s and the errors on failure.
+run_make_progress() {
+	local log=$1 pid t0 rc
+	shift
+	t0=$(now_s)
+	(cd "$PHYR_TREE" && exec make "$@") >"$log" 2>&1 &
+	pid=$!
+	local last=$SECONDS
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		if [ $((SECONDS - last)) -ge 30 ] && kill -0 "$pid" 2>/dev/null; then
+			last=$SECONDS
+			say "  ... $(grep -cE '^  (CC|AS|LD|AR)' "$log") steps, $(elapsed "$t0") s"
+		fi
+	done
+	wait "$pid"
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		grep -E 'error|Error|warning:' "$log" | head -n 40 >&2
+		tail -n 20 "$log" >&2
+		say "make failed after $(elapsed "$t0") s; full log: $log"
+	fi
+	return $rc
+}
+
+# build_kernel VARIANT - configure and build bzImage; sets PHYR_OUT.
+build_kernel() {
+	local variant=${1:-phyr} t0 hits
+	configure "$variant"
+	say "building $variant kernel in $PHYR_OUT (-j$PHYR_JOBS, ccache $CCACHE_DIR)"
+	t0=$(now_s)
+	ccache -z >/dev/null 2>&1
+	run_make_progress "$PHYR_OUT/build.log" O="$PHYR_OUT" -j"$PHYR_JOBS" \
+		"${PHYR_MAKE_VARS[@]}" bzImage || die "kernel build failed"
+	hits=$(ccache -s 2>/dev/null | awk '/Hits:/ { print $2; exit }')
+	say "built $PHYR_OUT/arch/x86/boot/bzImage in $(elapsed "$t0") s" \
+		"($(grep -cE '^  CC' "$PHYR_OUT/build.log") objects compiled, ccache hits: ${hits:-?})"
+}

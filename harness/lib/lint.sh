@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0
+# Lint: checkpatch --strict over every patch and every new file, kernel-doc
+# -Wall over our C sources and headers, and a W=1 build of our objects.
+# Each check reports through lint_result so "test" can count them.
+
+# Loop-style macros (phyr_for_each_*) reuse their arguments by design.
+PHYR_CHECKPATCH_IGNORE=MACRO_ARG_REUSE
+
+# lint_result STATUS NAME [DETAIL-FILE [SKIP-REASON]] - report one check;
+# "test" overrides this to count results.
+lint_result() {
+	if [ "$1" = pass ]; then
+		printf '  ok    %s\n' "$2"
+	elif [ "$1" = skip ]; then
+		printf '  SKIP  %s: %s\n' "$2" "$4"
+	else
+		printf '  FAIL  %s\n' "$2"
+		[ -n "$3" ] && sed 's/^/        /' "$3" | head -n 40
+	fi
+}
+
+# our_c_files - our .c and .h files that are kernel code (not userspace).
+our_c_files() {
+	our_kernel_files | grep -E '\.[ch]$' | grep -v '^tools/'
+}
+
+lint_checkpatch() {
+	local p f log rc
+	log=$(mktemp)
+	for p in $(series_patches); do
+		(cd "$PHYR_TREE" && scripts/checkpatch.pl --strict --no-summary --color=never \
+			--ignore "$PHYR_CHECKPATCH_IGNORE" "$PHYR_ROOT/patches/$p") >"$log" 2>&1
+		rc=$?
+		if [ $rc -eq 0 ] && ! grep -qE '^(ERROR|WARNING|CHECK)' "$log"; then
+			lint_result pass "checkpatch patches/$p"
+		else
+			lint_result fail "checkpatch patches/$p" "$log"
+		fi
+	done
+	for f in $(our_kernel_files | grep -vE '(^|/)\.kunitconfig$|\.config$'); do
+		# Run on the laid copy so the tree-relative checks see the real path.
+		(cd "$PHYR_TREE" && scripts/checkpatch.pl --strict --no-summary --color=never \
+			--ignore "$PHYR_CHECKPATCH_IGNORE" -f "$f") >"$log" 2>&1
+		rc=$?
+		if [ $rc -eq 0 ] && ! grep -qE '^(ERROR|WARNING|CHECK)' "$log"; then
+			lint_result pass "checkpatch $f"
+		else
+			lint_result fail "checkpatch $f" "$log"
+		fi
+	done
+	rm -f "$log"
+}
+
+lint_kerneldoc() {
+	local f log
+	log=$(mktemp)
+	for f in $(our_c_files); do
+		(cd "$PHYR_TREE" && scripts/kernel-doc -none -Wall "$f") >"$log" 2>&1
+		if [ $? -eq 0 ] && [ ! -s "$log" ]; then
+			lint_result pass "kernel-doc $f"
+		else
+			lint_result fail "kernel-doc $f" "$log"
+		fi
+	done
+	rm -f "$log"
+}
+
+# lint_w1 - compile each of our built-in objects with W=1 in a separate
+# output directory (same .config), so the normal build is not disturbed.
+lint_w1() {
+	local out=$PHYR_BUILD/out-w1 f o log objs=()
+	log=$(mktemp)
+	for f in $(our_c_files | grep '\.c$'); do
+		o=${f%.c}.o
+		# Only objects the phyr config builds (the main build made them).
+		if [ -f "$PHYR_OUT/$o" ]; then
+			objs+=("$o")
+		else
+			lint_result skip "W=1 $o" "" "not built by the phyr config"
+		fi
+	done
+	[ ${#objs[@]} -eq 0 ] && { rm -f "$log"; return 0; }
+	mkdir -p "$out"
+	if ! cmp -s "$PHYR_OUT/.config" "$out/.config"; then
+		cp "$PHYR_OUT/.config" "$out/.config"
+		(cd "$PHYR_TREE" && make -s O="$out" "${PHYR_MAKE_VARS[@]}" olddefconfig) >/dev/null 2>&1
+	fi
+	say "W=1 build of ${#objs[@]} objects in $out"
+	for o in "${objs[@]}"; do
+		(cd "$PHYR_TREE" && make O="$out" -j"$PHYR_JOBS" "${PHYR_MAKE_VARS[@]}" W=1 "$o") >"$log" 2>&1
+		if [ $? -eq 0 ] && ! grep -qE 'warning:|error:' "$log"; then
+			lint_result pass "W=1 $o"
+		else
+			grep -E 'warning:|error:' "$log" > "$log.w" || tail -n 30 "$log" > "$log.w"
+			lint_result fail "W=1 $o" "$log.w"
+			rm -f "$log.w"
+		fi
+	done
+	rm -f "$log"
+}
+
+# lint_all - every lint check; non-zero when any failed.
+lint_all() {
+	local fails
+	fails=$( { lint_checkpatch; lint_kerneldoc; lint_w1; } | tee /dev/stderr | grep -c '^  FAIL')
+	say "lint: $fails failed"
+	[ "$fails" -eq 0 ]
+}

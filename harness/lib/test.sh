@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: GPL-2.0
+# "./phyr test": every test, counted.  Results are recorded one per line
+# (status, name, reason) and summarised at the end with a last line
+# "N passed, N failed" (", N skipped" when some were skipped, with the
+# reasons listed above it).
+
+PHYR_MODES="direct iommu pt swiotlb"
+
+t_record() {	# STATUS NAME [REASON]
+	printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >> "$T_RESULTS"
+	case "$1" in
+	pass) printf '  ok    %s\n' "$2" ;;
+	skip) printf '  SKIP  %s: %s\n' "$2" "$3" ;;
+	*)    printf '  FAIL  %s%s\n' "$2" "${3:+: $3}" ;;
+	esac
+}
+
+# t_run NAME CMD... - run CMD with its output in a log; pass when it exits 0.
+t_run() {
+	local name=$1 log rc
+	shift
+	log=$T_LOGS/$(echo "$name" | tr -c 'A-Za-z0-9._-' '_').log
+	"$@" >"$log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		t_record pass "$name"
+	else
+		t_record fail "$name" "exit $rc, log $log"
+		tail -n 30 "$log" | sed 's/^/        /'
+	fi
+	return $rc
+}
+
+t_summary() {
+	local p f s
+	p=$(grep -c '^pass' "$T_RESULTS")
+	f=$(grep -c '^fail' "$T_RESULTS")
+	s=$(grep -c '^skip' "$T_RESULTS")
+	echo
+	echo "=== summary ($(elapsed "$T_START") s) ==="
+	if [ "$s" -gt 0 ]; then
+		echo "skipped:"
+		grep '^skip' "$T_RESULTS" | awk -F'\t' '{ printf "  %s: %s\n", $2, $3 }'
+	fi
+	if [ "$f" -gt 0 ]; then
+		echo "failed:"
+		grep '^fail' "$T_RESULTS" | awk -F'\t' '{ printf "  %s: %s\n", $2, $3 }'
+	fi
+	if [ "$s" -gt 0 ]; then
+		echo "$p passed, $f failed, $s skipped"
+	else
+		echo "$p passed, $f failed"
+	fi
+	[ "$f" -eq 0 ]
+}
+
+# kunit_lines FIELD - the kunit.list entries, comments stripped.
+kunit_lines() {
+	grep -vE '^[[:space:]]*(#|$)' "$PHYR_HARNESS/kunit.list"
+}
+
+# kunit_uml - run every "uml" kunitconfig under User Mode Linux.
+kunit_uml() {
+	local cfg uml modes glob name json rc log
+	while read -r cfg uml modes glob; do
+		[ "$uml" = uml ] || continue
+		name=$(dirname "$cfg" | tr '/' '-')
+		json=$PHYR_BUILD/uml-$name.json
+		log=$PHYR_BUILD/uml-$name.log
+		say "KUnit under UML: $cfg (build dir $PHYR_BUILD/uml-$name)"
+		(cd "$PHYR_TREE" && "$PHYR_PYTHON" tools/testing/kunit/kunit.py run \
+			--kunitconfig="$cfg" --build_dir="$PHYR_BUILD/uml-$name" \
+			--jobs="$PHYR_JOBS" --make_options CC="ccache gcc" \
+			--json="$json") >"$log" 2>&1
+		rc=$?
+		grep -E '^\[..:..:..\] (Testing complete|=+ \[|\[(PASSED|FAILED|SKIPPED|CRASHED)\])|Elapsed time' "$log" | tail -n 8 >&2
+		if [ -f "$json" ] && [ -n "${T_RESULTS:-}" ]; then
+			"$PHYR_PYTHON" "$PHYR_HARNESS/lib/kunit_results.py" "kunit-uml" "$json" |
+				while IFS=$'\t' read -r st nm why; do t_record "$st" "$nm" "$why"; done
+		fi
+		if [ $rc -ne 0 ]; then
+			tail -n 30 "$log" >&2
+			[ -n "${T_RESULTS:-}" ] && t_record fail "kunit-uml $cfg" "kunit.py exit $rc, log $log"
+		fi
+		rm -f "$json"
+	done < <(kunit_lines)
+}
+
+# kunit_globs MODE - the suite globs the guest runs in MODE.
+kunit_globs() {
+	local cfg uml modes glob g=""
+	while read -r cfg uml modes glob; do
+		case ",$modes," in *",$1,"*) g="${g:+$g,}$glob" ;; esac
+	done < <(kunit_lines)
+	echo "$g"
+}
+
+# guest_mode_tests MODE - one boot: mode proof, guest tests, built-in
+# KUnit suites, DMA-API debug, pin balance and kmemleak checks.
+guest_mode_tests() {
+	local mode=$1 globs extra rc ktap json
+	globs=$(kunit_globs "$mode")
+	extra=""
+	[ -n "$globs" ] && extra="kunit.enable=1 kunit.filter_glob=$globs"
+	(cd "$PHYR_ROOT" && guest_run "$mode" "$extra" bash harness/guest/run-tests) \
+		>"$T_LOGS/guest-$mode.log" 2>&1
+	rc=$?
+	local run
+	run=$(grep -o 'run dir [^)]*' "$T_LOGS/guest-$mode.log" | head -n1 | cut -d' ' -f3)
+	grep '^PHYR-RESULT ' "$T_LOGS/guest-$mode.log" |
+		while read -r _ st nm why; do t_record "$st" "$nm" "$why"; done
+	grep -q '^PHYR-RESULT ' "$T_LOGS/guest-$mode.log" || tail -n 40 "$T_LOGS/guest-$mode.log"
+	if [ $rc -ne 0 ]; then
+		t_record fail "guest $mode: boot and run-tests" "exit $rc, log $T_LOGS/guest-$mode.log"
+	fi
+	ktap=$run/kunit.ktap
+	if [ -n "$globs" ]; then
+		json=$T_LOGS/kunit-$mode.json
+		if [ -s "$ktap" ] && (cd "$PHYR_TREE" && "$PHYR_PYTHON" tools/testing/kunit/kunit.py parse \
+			--json="$json" "$ktap") >"$T_LOGS/kunit-$mode.log" 2>&1 ||
+			[ -s "$json" ]; then
+			"$PHYR_PYTHON" "$PHYR_HARNESS/lib/kunit_results.py" "kunit-$mode" "$json" |
+				while IFS=$'\t' read -r st nm why; do t_record "$st" "$nm" "$why"; done
+		else
+			t_record fail "kunit-$mode ($globs)" "no KUnit results from the guest ($T_LOGS/kunit-$mode.log)"
+		fi
+	fi
+}
+
+# harness_self_tests - the loop itself must report failure and hangs.
+harness_self_tests() {
+	local rc
+	(cd "$PHYR_ROOT" && guest_run direct "" false) >"$T_LOGS/self-false.log" 2>&1
+	rc=$?
+	if [ $rc -eq 1 ]; then
+		t_record pass "harness: a failing guest command fails the boot (exit 1)"
+	else
+		t_record fail "harness: a failing guest command fails the boot" "got exit $rc"
+	fi
+	(cd "$PHYR_ROOT" && PHYR_TIMEOUT=60 guest_run direct "" sleep 1000) >"$T_LOGS/self-hang.log" 2>&1
+	rc=$?
+	if [ $rc -eq 124 ]; then
+		t_record pass "harness: a hung guest is killed at its timeout (exit 124)"
+	else
+		t_record fail "harness: a hung guest is killed at its timeout" "got exit $rc"
+	fi
+}
+
+run_all_tests() {
+	T_START=$(now_s)
+	T_RESULTS=$(mktemp)
+	T_LOGS=$PHYR_CACHE/test-logs
+	rm -rf "$T_LOGS"
+	mkdir -p "$T_LOGS"
+	# Lint results are counted like any other test.
+	lint_result() { t_record "$1" "lint: $2" "${4:-${3:+see below}}"; [ "$1" = fail ] && [ -n "$3" ] && sed 's/^/        /' "$3" | head -n 30; return 0; }
+
+	echo "=== tree and build ==="
+	if ! t_run "tree: fetch, unpack and lay the series" prepare_tree ||
+	   ! t_run "build: phyr kernel (x86_64_defconfig + phyr.config)" build_kernel phyr; then
+		t_summary
+		return 1
+	fi
+	prepare_tree 2>/dev/null
+	configure phyr 2>/dev/null
+
+	echo "=== lint ==="
+	lint_checkpatch
+	lint_kerneldoc
+	lint_w1
+
+	echo "=== sanitizer config (KASAN + lockdep + DEBUG_VM) ==="
+	if [ "${PHYR_TEST_SANITIZE:-0}" = 1 ]; then
+		t_run "build: sanitize kernel" build_kernel sanitize
+		configure phyr 2>/dev/null
+	else
+		t_record skip "build: sanitize kernel" "not in the default run (PHYR_TEST_SANITIZE=1 builds it; ./phyr build --config sanitize)"
+	fi
+
+	echo "=== KUnit under UML ==="
+	kunit_uml
+
+	echo "=== guest ==="
+	harness_self_tests
+	local m
+	for m in $PHYR_MODES; do
+		echo "--- guest, $m mode ---"
+		guest_mode_tests "$m"
+	done
+
+	t_summary
+}
+
+run_demo() {
+	prepare_tree
+	build_kernel phyr
+	(cd "$PHYR_ROOT" && guest_run iommu "" bash harness/guest/demo)
+}
