@@ -48,9 +48,9 @@
  *
  *  3. Whole pages are cut into entries greedily: n pages at pfn p make one
  *     NAT entry when n is a power of two, p is a multiple of n and n is at
- *     most 2^51; else one RUN entry when n <= 2^32; else a NAT entry of
- *     order >= 32 if p is aligned enough, or a RUN up to the next multiple
- *     of 2^32 pages, and the rest again.  So a run that becomes naturally
+ *     most 2^51; else one RUN entry when n <= 2^32; else the largest NAT
+ *     entry at p if it reaches the next multiple of 2^32 pages, or a RUN up
+ *     to that multiple, and the rest again.  So a run that becomes naturally
  *     aligned by merging is NAT again, nothing is larger than 12 bytes, and
  *     even a range of 2^64 - 1 bytes needs fewer than 50 entries.
  *
@@ -192,19 +192,20 @@ static u64 phyr_pages_piece(u64 pfn, u64 n, struct phyr_ent *e)
 {
 	unsigned int order = min3(pfn ? __ffs64(pfn) : 63U,
 				  (unsigned int)ilog2(n), PHYR_NAT_MAX_ORDER);
+	u64 run = n;
+
+	/* Too long for a RUN: stop at the next multiple of 2^32 pages */
+	if (n > PHYR_RUN_MAX_PAGES)
+		run = round_up(pfn + 1, PHYR_RUN_MAX_PAGES) - pfn;
 
 	e->start = pfn << PHYR_PAGE_SHIFT;
 	e->fmt = PHYR_FMT_NAT;
 	e->nwords = 2;
-	if (n == 1ULL << order)
-		return n;
-	if (n > PHYR_RUN_MAX_PAGES && order >= 32)
+	if (n == 1ULL << order || (run < n && 1ULL << order >= run))
 		return 1ULL << order;
 	e->fmt = PHYR_FMT_RUN;
 	e->nwords = 3;
-	if (n <= PHYR_RUN_MAX_PAGES)
-		return n;
-	return round_up(pfn + 1, PHYR_RUN_MAX_PAGES) - pfn;
+	return run;
 }
 
 /* A range being cut into entries. */

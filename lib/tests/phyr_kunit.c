@@ -90,6 +90,35 @@ static bool ref_contiguous(const struct ref_range *a, const struct ref_range *b)
 	return a->type == b->type && last != U64_MAX && last + 1 == b->addr;
 }
 
+/*
+ * Words the densest encoding of the yielded ranges takes: 2 for a naturally
+ * aligned power-of-two block of pages, else 3.  The first range may start
+ * and the last may end inside a page, covered by the first offset and the
+ * total length.
+ */
+static u64 densest_words(const struct ref_range *got, unsigned int n)
+{
+	u64 words = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		u64 start = got[i].addr, last = got[i].addr + got[i].len - 1;
+		u64 pages;
+
+		if (i == 0)
+			start = round_down(start, SZ_4K);
+		if (i == n - 1)
+			last |= SZ_4K - 1;
+		pages = (last >> 12) - (start >> 12) + 1;
+		if (!(start & (SZ_4K - 1)) && (last & (SZ_4K - 1)) == SZ_4K - 1 &&
+		    is_power_of_2(pages) && !((start >> 12) & (pages - 1)))
+			words += 2;
+		else
+			words += 3;
+	}
+	return words;
+}
+
 /* Merge contiguous same-type neighbours; returns the new count */
 static unsigned int coalesce(struct ref_range *r, unsigned int n)
 {
@@ -241,7 +270,7 @@ static void check_list(struct kunit *test, const struct phyr_list *pl,
 		       struct rnd_state *rnd)
 {
 	struct ref_range *got, *want;
-	unsigned int i, nr_got = 0, nr_want;
+	unsigned int i, nr_got = 0, nr_want, max_entries;
 	u64 total = 0, max_last = 0, pgsz;
 	struct phyr_iter iter;
 	struct phyr range;
@@ -267,17 +296,25 @@ static void check_list(struct kunit *test, const struct phyr_list *pl,
 		};
 	}
 	KUNIT_ASSERT_EQ(test, nr_got, phyr_list_nr_ranges(pl));
+	/* Densest form: every entry as small as its range allows */
+	KUNIT_EXPECT_EQ(test, list_words(pl), densest_words(got, nr_got));
 	memcpy(want, ref, n * sizeof(*ref));
 	nr_want = coalesce(want, n);
 	nr_got = coalesce(got, nr_got);
+	/*
+	 * Merged: one entry per maximal run, except that a run over 128 MiB
+	 * may need a BYTE entry at each end when sealed.
+	 */
+	max_entries = 0;
+	for (i = 0; i < nr_want; i++)
+		max_entries += want[i].len > SZ_128M ? 3 : 1;
+	KUNIT_EXPECT_LE(test, phyr_list_nr_ranges(pl), max_entries);
 	KUNIT_ASSERT_EQ(test, nr_got, nr_want);
 	for (i = 0; i < nr_want; i++) {
 		KUNIT_EXPECT_EQ_MSG(test, got[i].addr, want[i].addr, "range %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, got[i].len, want[i].len, "range %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, got[i].type, want[i].type, "range %u", i);
 	}
-	/* Entries stay within 12 bytes each */
-	KUNIT_EXPECT_LE(test, list_words(pl), 3ULL * phyr_list_nr_ranges(pl));
 
 	for (pgsz = SZ_4K; pgsz <= SZ_1G; pgsz <<= 1)
 		check_blocks(test, pl, ref, n, pgsz);
@@ -429,6 +466,11 @@ static const struct edge_case edge_cases[] = {
 	  .ops = { OP(SZ_4K, (1ULL << 44) + SZ_4K, RAM) },
 	  .nr_want = 2, .want = { R(SZ_4K, (1ULL << 44) - SZ_4K, RAM),
 				  R(1ULL << 44, SZ_8K, RAM) }, .words = 5 },
+	{ .name = "NAT pieces of a long range", .wide = true, .nr_ops = 1,
+	  .ops = { OP(1ULL << 43, (1ULL << 44) + (1ULL << 43) + SZ_4K, RAM) },
+	  .nr_want = 3, .want = { R(1ULL << 43, 1ULL << 43, RAM),
+				  R(1ULL << 44, 1ULL << 44, RAM),
+				  R(1ULL << 45, SZ_4K, RAM) }, .words = 6 },
 	{ .name = "largest BYTE", .nr_ops = 3,
 	  .ops = { OP(0, SZ_4K, RAM), OP(0x10000001, SZ_128M, RAM),
 		   OP(SZ_1G, SZ_4K, RAM) },
@@ -717,7 +759,7 @@ static struct kunit_suite phyr_format_suite = {
 
 /* Next range to append, in one of a few shapes */
 static void random_range(struct rnd_state *rnd, unsigned int mode,
-			 struct ref_range *prev, struct ref_range *r)
+			 struct ref_range *prev, u64 va, struct ref_range *r)
 {
 	u32 x = prandom_u32_state(rnd);
 	u64 base;
@@ -740,6 +782,13 @@ static void random_range(struct rnd_state *rnd, unsigned int mode,
 			r->len += (u64)((x >> 10) & 0xff) << 20;
 		base = prandom_u32_state(rnd) | (u64)(x & 0xf0) << 28;
 		break;
+	case 3:		/* pages congruent to their IOVA modulo 1 GiB (THP-like) */
+		r->len = SZ_4K * (1 + (x >> 22));
+		if (x & 0x100)
+			r->len = round_up(r->len, SZ_2M);
+		base = (u64)(prandom_u32_state(rnd) & 0xfff) << 30 |
+		       (va & (SZ_1G - 1));
+		break;
 	default:	/* near the top of the 64-bit space */
 		r->len = 1 + ((x >> 4) % (5 * SZ_4K));
 		base = U64_MAX - (prandom_u32_state(rnd) & 0xffffff);
@@ -759,7 +808,7 @@ static void random_range(struct rnd_state *rnd, unsigned int mode,
 
 static void phyr_property_test(struct kunit *test)
 {
-	const unsigned int rounds = 24, max_ops = 400;
+	const unsigned int rounds = 30, max_ops = 400;
 	struct ref_range *ref = new_ref(test, max_ops);
 	struct phyr_list *pl = new_list(test);
 	u64 s = seed ?: get_random_u64();
@@ -773,15 +822,20 @@ static void phyr_property_test(struct kunit *test)
 	prandom_seed_state(&rnd, s);
 
 	for (round = 0; round < rounds; round++) {
-		unsigned int mode = round % 4, nr = 1 + prandom_u32_state(&rnd) %
+		unsigned int mode = round % 5, nr = 1 + prandom_u32_state(&rnd) %
 						     max_ops, i;
+		u64 va = 0;
 
 		for (i = 0; i < nr; i++) {
-			/* Sometimes mix shapes within one list */
-			unsigned int m = prandom_u32_state(&rnd) % 8 ? mode :
-					 prandom_u32_state(&rnd) % 4;
+			/* Every other group of rounds mixes shapes in a list */
+			unsigned int m = round / 5 % 2 &&
+					 !(prandom_u32_state(&rnd) % 8) ?
+					 prandom_u32_state(&rnd) % 5 : mode;
 
-			random_range(&rnd, m, i ? &ref[i - 1] : NULL, &ref[i]);
+			/* IOVA of this range if the list is mapped at ref[0] */
+			if (i)
+				va = ref[0].addr + phyr_list_length(pl);
+			random_range(&rnd, m, i ? &ref[i - 1] : NULL, va, &ref[i]);
 			KUNIT_ASSERT_EQ(test, add(pl, ref[i].addr, ref[i].len, ref[i].type), 0);
 			if (i == 0 || i == nr / 2)
 				check_list(test, pl, ref, i + 1, &rnd);
@@ -817,6 +871,12 @@ static void phyr_best_pgsz_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, phyr_list_num_blocks(pl, SZ_2M), 3);
 	KUNIT_EXPECT_EQ(test, phyr_list_num_blocks(pl, SZ_4K), 3 * 512);
 	check_list(test, pl, ref, 3, NULL);
+	phyr_list_destroy(pl);
+
+	/* Congruent to the IOVA, but discontiguous inside a 2 MiB page */
+	KUNIT_ASSERT_EQ(test, add(pl, SZ_1G, SZ_4K, RAM), 0);
+	KUNIT_ASSERT_EQ(test, add(pl, SZ_1G + SZ_2M + SZ_4K, SZ_4K, RAM), 0);
+	KUNIT_EXPECT_EQ(test, phyr_list_best_pgsz(pl, all, 0), SZ_4K);
 	phyr_list_destroy(pl);
 
 	/* One 1 GiB page: the smallest size covering it in one page wins */
