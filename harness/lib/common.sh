@@ -2,9 +2,14 @@
 # Shared settings and helpers of the phyr harness.  Sourced by ./phyr.
 
 PHYR_CACHE=${PHYR_CACHE:-$HOME/.cache/phyr}
+# Pristine trees may be shared between caches (e.g. one per worktree).
+PHYR_SRC_CACHE=${PHYR_SRC_CACHE:-$PHYR_CACHE/src}
 PHYR_JOBS=${PHYR_JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$PHYR_CACHE/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# Hits across build trees at different paths: hash relative paths only.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(dirname "$PHYR_CACHE")}
+export CCACHE_NOHASHDIR=1
 # Debian's python, not whatever else is first on PATH.
 PHYR_PYTHON=/usr/bin/python3
 

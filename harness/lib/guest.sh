@@ -52,9 +52,9 @@ qemu_cmd() {
 		-smp "$PHYR_CPUS" -m "$PHYR_MEM"
 		$devs
 		-device edu,dma_mask=0xffffffffffffffff
-		-fsdev local,id=root,path=/,readonly=on,security_model=none
+		-fsdev local,id=root,path=/,readonly=on,security_model=none,multidevs=remap
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
-		-fsdev local,id=out,path="$run",security_model=none
+		-fsdev local,id=out,path="$run",security_model=none,multidevs=remap
 		-device virtio-9p-pci,fsdev=out,mount_tag=phyrout
 		-nic none -display none -no-reboot -monitor none
 		-kernel "$PHYR_OUT/arch/x86/boot/bzImage")

@@ -5,6 +5,7 @@
 #
 # Cache layout ($PHYR_CACHE):
 #   src/VERSION/pristine/     unpacked tarball; .phyr-complete written last
+#                             ($PHYR_SRC_CACHE overrides src/)
 #   build/VERSION/tree/       hard-linked copy of pristine, our files laid on
 #   build/VERSION/stage/      scratch: the files we own, as they must be
 #   build/VERSION/out-CONFIG/ O= build directories
@@ -25,7 +26,7 @@ resolve_version() {
 	local pinned installed v
 	pinned=$(pinned_version)
 	[ -n "$pinned" ] || die "no version in $PHYR_HARNESS/kernel-version"
-	if [ -f "$PHYR_CACHE/src/$pinned/pristine/.phyr-complete" ]; then
+	if [ -f "$PHYR_SRC_CACHE/$pinned/pristine/.phyr-complete" ]; then
 		echo "$pinned"
 		return
 	fi
@@ -41,7 +42,7 @@ resolve_version() {
 			[ -n "$v" ] || die "no linux-source-6.12 is served and $pinned is not cached"
 			warn "pinned linux-source-6.12 $pinned is no longer served;" \
 				"falling back to the newest 6.12.y, $v"
-			if [ -f "$PHYR_CACHE/src/$v/pristine/.phyr-complete" ]; then
+			if [ -f "$PHYR_SRC_CACHE/$v/pristine/.phyr-complete" ]; then
 				echo "$v"
 				return
 			fi
@@ -63,7 +64,7 @@ resolve_version() {
 # An interrupted unpack leaves pristine.tmp.* or a pristine/ without the
 # marker; both are detected, removed and redone.
 ensure_pristine() {
-	local v=$1 dir="$PHYR_CACHE/src/$1" tarball=/usr/src/linux-source-6.12.tar.xz
+	local v=$1 dir="$PHYR_SRC_CACHE/$1" tarball=/usr/src/linux-source-6.12.tar.xz
 	local t0 tmp have
 
 	if [ -f "$dir/pristine/.phyr-complete" ] &&
@@ -118,7 +119,7 @@ patch_paths() {
 # from pristine or deleted.  Files are always replaced by rename, never
 # written in place, so the hard links to pristine stay intact.
 lay_tree() {
-	local v=$1 pristine="$PHYR_CACHE/src/$1/pristine"
+	local v=$1 pristine="$PHYR_SRC_CACHE/$1/pristine"
 	local base="$PHYR_CACHE/build/$1" tree stage p f n=0 t0
 	tree=$base/tree
 	stage=$base/stage

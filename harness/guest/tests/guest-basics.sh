@@ -11,7 +11,7 @@ touch /.phyr-write-probe 2>/dev/null && fail "root is writable"
 echo x > /tmp/phyr-probe || fail "tmpfs scratch is not writable"
 echo x > /tmp/out/phyr-probe || fail "the phyrout export is not writable"
 rm -f /tmp/out/phyr-probe
-edu=$(bash "$(dirname "$0")/../edu-bdf") || fail "no edu device"
+edu=$(. "${0%/*}/../edu-bdf") || fail "no edu device"
 [ "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)" -ge 512 ] || fail "2M huge pages not reserved"
 [ "$(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages)" -ge 1 ] || fail "1G huge page not reserved"
 [ -e /sys/kernel/debug/gup_test ] || fail "no /sys/kernel/debug/gup_test"
