@@ -42,7 +42,7 @@
  *   of (len - 1) in its bits 31:12 and the offset of the first byte within
  *   its page in bits 11:0.  Only needed for an interior range that does not
  *   start or end on a 4 KiB boundary (512-byte block I/O, for instance).
- * - The memory type is a &enum phyr_mem_type; types 2..7 are reserved.
+ * - The memory type is an &enum phyr_mem_type; types 2..7 are reserved.
  *
  * The list itself keeps a first offset (bytes skipped at the start of the
  * first entry) and the total length (which trims the end of the last
