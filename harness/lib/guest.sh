@@ -81,6 +81,7 @@ guest_run() {
 	printf '%s\n' "$*" > "$run/cmd"
 	pwd > "$run/cwd"
 	echo "$mode" > "$run/mode"
+	echo "${PHYR_KUNIT_GLOBS:-}" > "$run/kunit-globs"
 	echo 0 > "$run/interactive"
 	: > "$run/output"
 	qemu_cmd "$mode" "$run" "$extra" 0
