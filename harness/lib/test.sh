@@ -25,7 +25,7 @@ t_run() {
 	local name=$1 log rc
 	shift
 	log=$T_LOGS/$(echo "$name" | tr -c 'A-Za-z0-9._-' '_').log
-	"$@" >"$log" 2>&1
+	( "$@" ) >"$log" 2>&1	# a subshell: "die" must not end the run
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		t_record pass "$name"
@@ -167,12 +167,15 @@ run_all_tests() {
 	lint_result() { t_record "$1" "lint: $2" "${4:-${3:+see below}}"; [ "$1" = fail ] && [ -n "$3" ] && sed 's/^/        /' "$3" | head -n 30; return 0; }
 
 	echo "=== tree and build ==="
-	if ! t_run "tree: fetch, unpack and lay the series" prepare_tree ||
-	   ! t_run "build: phyr kernel (x86_64_defconfig + phyr.config)" build_kernel phyr; then
+	if ! t_run "tree: fetch, unpack and lay the series" prepare_tree; then
 		t_summary
 		return 1
 	fi
-	prepare_tree 2>/dev/null
+	prepare_tree 2>/dev/null	# again, here, for PHYR_TREE and friends
+	if ! t_run "build: phyr kernel (x86_64_defconfig + phyr.config)" build_kernel phyr; then
+		t_summary
+		return 1
+	fi
 	configure phyr 2>/dev/null
 
 	if want_step lint; then
