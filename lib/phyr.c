@@ -123,7 +123,7 @@ struct phyr_ent {
 	u8 nwords;
 };
 
-static unsigned int phyr_ent_encode(const struct phyr_ent *e, u32 *w)
+static void phyr_ent_encode(const struct phyr_ent *e, u32 *w)
 {
 	u64 w0 = (u64)e->fmt << PHYR_FMT_SHIFT |
 		 (u64)e->type << PHYR_TYPE_SHIFT;
@@ -147,7 +147,6 @@ static unsigned int phyr_ent_encode(const struct phyr_ent *e, u32 *w)
 	}
 	w[0] = lower_32_bits(w0);
 	w[1] = upper_32_bits(w0);
-	return e->nwords;
 }
 
 static bool phyr_ent_decode(const u32 *w, struct phyr_ent *e)
@@ -360,9 +359,9 @@ EXPORT_SYMBOL_IF_KUNIT(phyr_chunk_free);
  * Return: 0 on success; -EINVAL if @len is 0, @type is not valid or
  * @addr + @len - 1 overflows; -E2BIG if the store would exceed U32_MAX
  * ranges or a total length of U64_MAX; -ENOMEM if a chunk could not be
- * allocated.  On error @store is unchanged.  Amortised O(1): one decode and
- * at most a few dozen entries written, and at most one chunk allocated in
- * practice.
+ * allocated.  On error @store is unchanged.  Amortised O(1): one entry
+ * decoded, at most a few dozen written (for ranges beyond 16 TiB; one to
+ * three otherwise) and at most one chunk allocated.
  */
 int __phyr_store_append(struct phyr_store *store, u64 addr, u64 len,
 			enum phyr_mem_type type, gfp_t gfp)
