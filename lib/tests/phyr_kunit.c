@@ -1042,7 +1042,7 @@ static void dma_range_list_test(struct kunit *test)
 }
 
 static struct kunit_case phyr_iter_cases[] = {
-	KUNIT_CASE_SLOW(phyr_property_test),
+	KUNIT_CASE(phyr_property_test),
 	KUNIT_CASE(phyr_best_pgsz_test),
 	KUNIT_CASE(phyr_block_share_test),
 	KUNIT_CASE(phyr_advance_test),
@@ -1176,7 +1176,7 @@ static void phyr_density_1g_test(struct kunit *test)
 }
 
 static struct kunit_case phyr_density_cases[] = {
-	KUNIT_CASE_SLOW(phyr_density_4k_test),
+	KUNIT_CASE(phyr_density_4k_test),
 	KUNIT_CASE(phyr_density_2m_test),
 	KUNIT_CASE(phyr_density_1g_test),
 	{}
