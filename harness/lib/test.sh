@@ -216,5 +216,6 @@ run_all_tests() {
 run_demo() {
 	prepare_tree
 	build_kernel phyr
-	(cd "$PHYR_ROOT" && guest_run iommu "" bash harness/guest/demo)
+	(cd "$PHYR_ROOT" && guest_run iommu "kunit.enable=1 kunit.filter_glob=phyr_density" \
+		bash harness/guest/demo)
 }
