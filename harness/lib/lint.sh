@@ -65,6 +65,56 @@ lint_kerneldoc() {
 	rm -f "$log"
 }
 
+# lint_rst_directives - every ".. kernel-doc::" directive of our .rst files,
+# run through scripts/kernel-doc -rst with its options, must produce output
+# and no warning (what "make htmldocs" would feed Sphinx).
+lint_rst_directives() {
+	local rst log
+	log=$(mktemp)
+	for rst in $(our_kernel_files | grep '\.rst$'); do
+		"$PHYR_PYTHON" - "$PHYR_TREE" "$rst" >"$log" 2>&1 <<'PY'
+import re, subprocess, sys
+tree, rst = sys.argv[1], sys.argv[2]
+text = open(f"{tree}/{rst}", encoding="utf-8").read().splitlines()
+bad = 0
+for i, line in enumerate(text):
+    m = re.match(r"\.\. kernel-doc:: (\S+)", line)
+    if not m:
+        continue
+    args = ["scripts/kernel-doc", "-rst", "-Wall"]
+    for opt in text[i + 1:]:
+        o = re.match(r"\s+:(\w+):\s*(.*)", opt)
+        if not o:
+            break
+        key, val = o.group(1), o.group(2).strip()
+        if key == "doc":
+            args += ["-function", val]
+        elif key == "export":
+            args += ["-export"]
+        elif key == "internal":
+            args += ["-internal"]
+        elif key == "identifiers":
+            for ident in val.split():
+                args += ["-function", ident]
+    args.append(m.group(1))
+    r = subprocess.run(args, cwd=tree, capture_output=True, text=True)
+    warnings = [l for l in r.stderr.splitlines() if "Sphinx" not in l]
+    if r.returncode or warnings or not r.stdout.strip():
+        bad = 1
+        print(f"{rst}:{i + 1}: {' '.join(args[1:])}: "
+              f"{'no output' if not r.stdout.strip() else ''}")
+        print("\n".join(warnings))
+sys.exit(bad)
+PY
+		if [ $? -eq 0 ]; then
+			lint_result pass "kernel-doc directives of $rst"
+		else
+			lint_result fail "kernel-doc directives of $rst" "$log"
+		fi
+	done
+	rm -f "$log"
+}
+
 # lint_w1 - compile each of our built-in objects with W=1 in a separate
 # output directory (same .config), so the normal build is not disturbed.
 lint_w1() {
@@ -102,7 +152,7 @@ lint_w1() {
 # lint_all - every lint check; non-zero when any failed.
 lint_all() {
 	local fails
-	fails=$( { lint_checkpatch; lint_kerneldoc; lint_w1; } | tee /dev/stderr | grep -c '^  FAIL')
+	fails=$( { lint_checkpatch; lint_kerneldoc; lint_rst_directives; lint_w1; } | tee /dev/stderr | grep -c '^  FAIL')
 	say "lint: $fails failed"
 	[ "$fails" -eq 0 ]
 }

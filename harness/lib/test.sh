@@ -182,6 +182,7 @@ run_all_tests() {
 		echo "=== lint ==="
 		lint_checkpatch
 		lint_kerneldoc
+		lint_rst_directives
 		lint_w1
 	fi
 
