@@ -53,3 +53,21 @@ ensure_extra_packages() {
 		--no-install-recommends "${missing[@]}" >/dev/null ||
 		die "apt-get install ${missing[*]} failed"
 }
+
+# with_progress LOG LABEL CMD... - run CMD with its output in LOG, printing
+# "LABEL: N s" every 30 s while it runs; returns CMD's status.
+with_progress() {
+	local log=$1 label=$2 pid t0 last=$SECONDS
+	shift 2
+	t0=$(now_s)
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		if [ $((SECONDS - last)) -ge 30 ] && kill -0 "$pid" 2>/dev/null; then
+			last=$SECONDS
+			say "  ... $label: $(elapsed "$t0") s"
+		fi
+	done
+	wait "$pid"
+}

@@ -64,6 +64,10 @@ kunit_lines() {
 	grep -vE '^[[:space:]]*(#|$)' "$PHYR_HARNESS/kunit.list"
 }
 
+kunit_py() {
+	(cd "$PHYR_TREE" && exec "$PHYR_PYTHON" tools/testing/kunit/kunit.py "$@")
+}
+
 # kunit_uml - run every "uml" kunitconfig under User Mode Linux.
 kunit_uml() {
 	local cfg uml modes glob name json rc log
@@ -73,10 +77,9 @@ kunit_uml() {
 		json=$PHYR_BUILD/uml-$name.json
 		log=$PHYR_BUILD/uml-$name.log
 		say "KUnit under UML: $cfg (build dir $PHYR_BUILD/uml-$name)"
-		(cd "$PHYR_TREE" && "$PHYR_PYTHON" tools/testing/kunit/kunit.py run \
-			--kunitconfig="$cfg" --build_dir="$PHYR_BUILD/uml-$name" \
-			--jobs="$PHYR_JOBS" --make_options CC="ccache gcc" \
-			--json="$json") >"$log" 2>&1
+		with_progress "$log" "kunit.py run (UML build and run)" \
+			kunit_py run --kunitconfig="$cfg" --build_dir="$PHYR_BUILD/uml-$name" \
+			--jobs="$PHYR_JOBS" --make_options CC="ccache gcc" --json="$json"
 		rc=$?
 		grep -E '^\[..:..:..\] (Testing complete|=+ \[|\[(PASSED|FAILED|SKIPPED|CRASHED)\])|Elapsed time' "$log" | tail -n 8 >&2
 		if [ -f "$json" ] && [ -n "${T_RESULTS:-}" ]; then

@@ -93,7 +93,7 @@ ensure_pristine() {
 # our_kernel_files - repository files that live at kernel paths.
 our_kernel_files() {
 	(cd "$PHYR_ROOT" && git ls-files -co --exclude-standard) |
-		grep -vE '^(harness/|patches/|\.ci/|\.git|README\.md$|phyr$|tools/testing/selftests/phyr-harness/)' |
+		grep -vE '^(harness/|patches/|\.ci/|\.git|README\.md$|phyr$)' |
 		while read -r f; do [ -f "$PHYR_ROOT/$f" ] && echo "$f"; done
 }
 
