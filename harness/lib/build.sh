@@ -105,4 +105,21 @@ build_kernel() {
 	hits=$(ccache -s 2>/dev/null | awk '/Hits:/ { print $2; exit }')
 	say "built $PHYR_OUT/arch/x86/boot/bzImage in $(elapsed "$t0") s" \
 		"($(grep -cE '^  CC' "$PHYR_OUT/build.log") objects compiled, ccache hits: ${hits:-?})"
+	build_guest_tools || die "building the guest tools failed"
+}
+
+# build_guest_tools - user-space programs that guest tests run, built on the
+# host from the laid tree against its UAPI headers (the guest runs them from
+# the read-only 9p root; guest_run tells it where, in the run dir's "tools"):
+# the mm selftests gup_test and gup_phyr, into $PHYR_OUT/guest-tools.
+build_guest_tools() {
+	local sel=$PHYR_TREE/tools/testing/selftests dst=$PHYR_OUT/guest-tools t
+	mkdir -p "$dst"
+	(cd "$PHYR_TREE" && make -s O="$PHYR_OUT" "${PHYR_MAKE_VARS[@]}" headers_install) \
+		>"$dst/headers.log" 2>&1 || { cat "$dst/headers.log" >&2; return 1; }
+	for t in gup_test gup_phyr; do
+		gcc -O2 -Wall -I "$PHYR_TREE" -I "$sel/mm" -isystem "$PHYR_OUT/usr/include" \
+			-o "$dst/$t" "$sel/mm/$t.c" "$sel/mm/vm_util.c" -lpthread \
+			>"$dst/$t.log" 2>&1 || { cat "$dst/$t.log" >&2; return 1; }
+	done
 }

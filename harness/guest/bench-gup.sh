@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Pin 1 GiB of 4 KiB, THP, hugetlb 2 MiB and hugetlb 1 GiB memory,
+# populated and not, with pin_user_pages_fast(), with the same plus
+# sg_alloc_append_table_from_pages() (what ib_umem_get() does) and with
+# get_user_phyrs(); print the best of REPEATS get/put times and the ratios.
+# Runs in the guest:  ./phyr boot -- harness/guest/bench-gup.sh [MiB [REPEATS]]
+size=${1:-1024}
+repeats=${2:-3}
+tools=$(cat /tmp/out/tools 2>/dev/null)
+[ -x "$tools/gup_test" ] || { echo "bench-gup: no gup_test in '$tools'"; exit 1; }
+rc=0
+for mem in "4K:-T" "THP:-t" "hugetlb-2M:-H" "hugetlb-1G:-G"; do
+	for pop in populated unpopulated; do
+		args=${mem#*:}
+		[ "$pop" = unpopulated ] && args="$args -z"
+		echo "=== ${mem%%:*} $pop: gup_test -P -m $size -r $repeats $args"
+		# shellcheck disable=SC2086
+		out=$("$tools/gup_test" -P -m "$size" -r "$repeats" $args 2>&1) || rc=1
+		echo "$out" | grep -v '^TAP\|^1\.\.\|^# Totals'
+	done
+done
+exit $rc
