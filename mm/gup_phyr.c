@@ -165,8 +165,8 @@ static struct folio *gup_phyr_run_folio(unsigned long pfn,
 	struct page *page = pfn_to_page(pfn + i);
 	struct folio *folio = page_folio(page);
 
-	*nr = min(nr_pages - i,
-		  folio_nr_pages(folio) - folio_page_idx(folio, page));
+	*nr = min_t(unsigned long, nr_pages - i,
+		    folio_nr_pages(folio) - folio_page_idx(folio, page));
 	return folio;
 }
 

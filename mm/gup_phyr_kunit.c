@@ -26,6 +26,7 @@
 #include <linux/file.h>
 #include <linux/gup_phyr.h>
 #include <linux/hugetlb.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/phyr.h>
@@ -36,6 +37,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmstat.h>
+
+#include "internal.h"
 
 #define RW		(PROT_READ | PROT_WRITE)
 #define ANON		(MAP_PRIVATE | MAP_ANONYMOUS)
@@ -137,7 +140,8 @@ static unsigned long map_hugetlb(struct kunit *test, unsigned long addr,
 	struct file *file;
 	unsigned long flags = MAP_PRIVATE | (addr ? MAP_FIXED : 0);
 
-	file = hugetlb_file_setup(HUGETLB_ANON_FILE, len, 0,
+	/* As mmap(MAP_HUGETLB) does: the mapping reserves, not the file */
+	file = hugetlb_file_setup(HUGETLB_ANON_FILE, len, VM_NORESERVE,
 				  HUGETLB_ANONHUGE_INODE, shift);
 	if (IS_ERR(file))
 		kunit_skip(test, "no %lu KiB hugetlb pages for %lu bytes: %ld",
@@ -151,7 +155,7 @@ static unsigned long map_hugetlb(struct kunit *test, unsigned long addr,
 }
 
 /* A shmem file of @len bytes (what memfd_create() makes). */
-static struct file *shmem_file(struct kunit *test, unsigned long len)
+static struct file *new_shmem_file(struct kunit *test, unsigned long len)
 {
 	struct file *file = shmem_file_setup("gup_phyr_kunit", len,
 					     VM_NORESERVE);
@@ -163,7 +167,7 @@ static struct file *shmem_file(struct kunit *test, unsigned long len)
 static unsigned long map_shmem(struct kunit *test, unsigned long addr,
 			       unsigned long len, unsigned long prot)
 {
-	struct file *file = shmem_file(test, len);
+	struct file *file = new_shmem_file(test, len);
 
 	addr = map_or_skip(test, file, addr, len, prot,
 			   MAP_SHARED | (addr ? MAP_FIXED : 0));
@@ -182,7 +186,8 @@ static void populate(struct kunit *test, unsigned long addr, unsigned long len)
 struct ref_pin {
 	struct page **pages;
 	unsigned long nr_pages;
-	long acquired;		/* pages the pin counted */
+	long acquired;		/* pin counters moved by the pin */
+	long released;		/* (GUP-fast may pin and back off) */
 	unsigned long runs;	/* maximal physically contiguous runs */
 	unsigned long folios;	/* folios, each counted once per run */
 };
@@ -197,7 +202,6 @@ static int ref_pin(unsigned long start, size_t len, unsigned int flags,
 	unsigned long first = start & PAGE_MASK;
 	struct pin_counts c;
 	unsigned long i;
-	long dummy;
 	int ret;
 
 	ref->nr_pages = (PAGE_ALIGN(start + len) - first) >> PAGE_SHIFT;
@@ -213,7 +217,7 @@ static int ref_pin(unsigned long start, size_t len, unsigned int flags,
 		kvfree(ref->pages);
 		return ret < 0 ? ret : -EFAULT;
 	}
-	pin_counts_delta(&c, &ref->acquired, &dummy);
+	pin_counts_delta(&c, &ref->acquired, &ref->released);
 
 	ref->runs = 1;
 	ref->folios = 1;
@@ -327,8 +331,9 @@ static void check_pin(struct kunit *test, unsigned long start, size_t len,
 		KUNIT_FAIL_AND_ABORT(test, "pin_user_pages_fast(): %d", ret);
 	}
 
+	/* Same pages pinned, and the counters moved by the same amounts */
 	KUNIT_EXPECT_EQ(test, acquired, ref.acquired);
-	KUNIT_EXPECT_EQ(test, released, 0);
+	KUNIT_EXPECT_EQ(test, released, ref.released);
 	KUNIT_EXPECT_EQ(test, phyr_list_length(&pl), len);
 	KUNIT_EXPECT_EQ(test, phyr_list_first_offset(&pl),
 			offset_in_page(start));
@@ -338,12 +343,12 @@ static void check_pin(struct kunit *test, unsigned long start, size_t len,
 	KUNIT_EXPECT_EQ(test, phyr_list_nr_ranges(&pl), ref.runs);
 	kunit_info(test, "%lu pages in %lu folios: %u ranges, %zu bytes of chunks, %ld pins\n",
 		   ref.nr_pages, ref.folios, phyr_list_nr_ranges(&pl),
-		   phyr_list_alloc_bytes(&pl), acquired);
+		   phyr_list_alloc_bytes(&pl), acquired - released);
 
 	pin_counts_read(&c);
 	unpin_user_phyrs(&pl);
 	pin_counts_delta(&c, &acquired, &released);
-	KUNIT_EXPECT_EQ(test, released, ref.acquired);
+	KUNIT_EXPECT_EQ(test, released, ref.acquired - ref.released);
 	KUNIT_EXPECT_EQ(test, acquired, 0);
 	KUNIT_EXPECT_TRUE(test, phyr_list_empty(&pl));
 
@@ -361,7 +366,7 @@ static void anon_4k_populated(struct kunit *test)
 
 	populate(test, addr, len);
 	check_pin(test, addr, len, FOLL_WRITE, false, &ref);
-	KUNIT_EXPECT_EQ(test, ref.acquired, 64);
+	KUNIT_EXPECT_EQ(test, ref.acquired - ref.released, 64);
 	/* byte-granular: from inside the first page to inside the last */
 	check_pin(test, addr + 100, len - 300, FOLL_WRITE, false, NULL);
 	check_pin(test, addr + PAGE_SIZE - 1, 2, 0, false, NULL);
@@ -375,13 +380,13 @@ static void anon_4k_unpopulated(struct kunit *test)
 
 	/* faulted in by the slow path */
 	check_pin(test, addr + 7, len - 7, FOLL_WRITE, false, &ref);
-	KUNIT_EXPECT_EQ(test, ref.acquired, 64);
+	KUNIT_EXPECT_EQ(test, ref.acquired - ref.released, 64);
 }
 
 /* The same shmem page mapped @n times in a row: @n ranges, never merged. */
 static unsigned long map_same_page(struct kunit *test, unsigned long n)
 {
-	struct file *file = shmem_file(test, PAGE_SIZE);
+	struct file *file = new_shmem_file(test, PAGE_SIZE);
 	unsigned long base, i;
 
 	base = map_or_skip(test, NULL, 0, n * PAGE_SIZE, PROT_NONE, ANON);
@@ -410,7 +415,7 @@ static void same_page_many_times(struct kunit *test)
 	/* Populated: lockless path, several full batches */
 	check_pin(test, addr, n * PAGE_SIZE, FOLL_WRITE, false, &ref);
 	KUNIT_EXPECT_EQ(test, ref.runs, n);
-	KUNIT_EXPECT_EQ(test, ref.acquired, n);
+	KUNIT_EXPECT_EQ(test, ref.acquired - ref.released, n);
 }
 
 static void thp_case(struct kunit *test, bool populated)
@@ -513,7 +518,7 @@ static void shmem(struct kunit *test)
 static void read_only(struct kunit *test)
 {
 	unsigned long len = 32 * PAGE_SIZE, rw, ro;
-	struct file *file = shmem_file(test, len);
+	struct file *file = new_shmem_file(test, len);
 	struct ref_pin ref;
 
 	rw = map_or_skip(test, file, 0, len, RW, MAP_SHARED);
@@ -526,11 +531,11 @@ static void read_only(struct kunit *test)
 	/* Untouched private memory reads as the shared zero page */
 	ro = map_anon(test, len, PROT_READ);
 	check_pin(test, ro, len, 0, false, &ref);
-	KUNIT_EXPECT_EQ(test, ref.acquired, 0);
+	KUNIT_EXPECT_EQ(test, ref.acquired - ref.released, 0);
 	KUNIT_EXPECT_EQ(test, ref.runs, 32);
 	/* A long-term read pin unshares: real pages, counted */
 	check_pin(test, ro, len, FOLL_LONGTERM, false, &ref);
-	KUNIT_EXPECT_EQ(test, ref.acquired, 32);
+	KUNIT_EXPECT_EQ(test, ref.acquired - ref.released, 32);
 }
 
 /*
@@ -658,6 +663,8 @@ static const struct file_operations pfnmap_fops = {
 
 enum err_setup {
 	ERR_NONE,	/* start is absolute, nothing mapped */
+	ERR_KERNEL,	/* start is relative to PAGE_OFFSET */
+	ERR_TASK_END,	/* start is relative to TASK_SIZE_MAX */
 	ERR_RW,		/* 16 pages of populated anon memory at start 0 */
 	ERR_RO,		/* the same, read-only */
 	ERR_PROT_NONE,	/* page 8 of ERR_RW is PROT_NONE */
@@ -670,7 +677,7 @@ enum err_setup {
 struct err_case {
 	const char *name;
 	enum err_setup setup;
-	unsigned long start;	/* absolute, or offset in the mapping */
+	unsigned long start;	/* offset from the base of @setup */
 	size_t len;
 	unsigned int flags;
 	int err;
@@ -683,9 +690,9 @@ static const struct err_case err_cases[] = {
 	{ "len 0", ERR_RW, 0, 0, 0, -EINVAL },
 	{ "start + len wraps", ERR_NONE, ULONG_MAX - 10, 100, 0, -EINVAL },
 	{ "end is 2^64", ERR_NONE, -PAGE_SIZE, PAGE_SIZE, 0, -EINVAL },
-	{ "kernel address", ERR_NONE, PAGE_OFFSET, PAGE_SIZE, 0, -EFAULT },
-	{ "across TASK_SIZE", ERR_NONE, TASK_SIZE_MAX - PAGE_SIZE,
-	  2 * PAGE_SIZE, 0, -EFAULT },
+	{ "kernel address", ERR_KERNEL, 0, PAGE_SIZE, 0, -EFAULT },
+	{ "across TASK_SIZE", ERR_TASK_END, -PAGE_SIZE, 2 * PAGE_SIZE, 0,
+	  -EFAULT },
 	{ "len past TASK_SIZE", ERR_RW, 0, BIT(62), 0, -EFAULT },
 	{ "FOLL_GET", ERR_RW, 0, PAGE_SIZE, FOLL_GET, -EINVAL },
 	{ "FOLL_PIN (internal)", ERR_RW, 0, PAGE_SIZE, FOLL_PIN, -EINVAL },
@@ -726,8 +733,14 @@ static unsigned long err_setup(struct kunit *test, enum err_setup setup)
 	unsigned long len = ERR_PAGES * PAGE_SIZE, mid, addr;
 	struct file *file;
 
+	/* Every case has an mm, with something mapped */
+	addr = map_anon(test, PAGE_SIZE, RW);
 	if (setup == ERR_NONE)
 		return 0;
+	if (setup == ERR_KERNEL)
+		return PAGE_OFFSET;
+	if (setup == ERR_TASK_END)
+		return TASK_SIZE_MAX;
 	addr = map_anon(test, len, setup == ERR_RO ? PROT_READ : RW);
 	if (setup != ERR_RO && setup != ERR_SIGNAL)
 		populate(test, addr, len);
@@ -801,8 +814,8 @@ static void gup_phyr_error(struct kunit *test)
 	}
 	KUNIT_EXPECT_TRUE(test, phyr_list_empty(&pl));
 
-	/* The remote variant checks the same, bar access_ok() and signals */
-	if (c->setup == ERR_NONE || c->setup == ERR_SIGNAL)
+	/* The remote variant must fail the same way (signal cases aside) */
+	if (c->setup == ERR_SIGNAL)
 		return;
 	phyr_list_init(&pl);
 	if (c->setup == ERR_NOT_EMPTY)
