@@ -267,8 +267,8 @@ static int gup_phyr_pin(struct mm_struct *mm, unsigned long start,
 
 		ret = gup_phyr_flush(&gp);
 		if (n <= 0) {
-			/* mmap_read_lock_killable() failed */
-			if (n == -EAGAIN && fatal_signal_pending(current))
+			/* -EAGAIN: mmap_read_lock_killable() was interrupted */
+			if (n == -EAGAIN)
 				n = -EINTR;
 			ret = n ? n : -EFAULT;
 		}
@@ -301,8 +301,10 @@ static int gup_phyr_pin_longterm(struct mm_struct *mm, unsigned long start,
 	do {
 		ret = gup_phyr_pin(mm, first, end, start - first, len,
 				   gup_flags, fast, pl);
-		if (!ret)
-			ret = gup_phyr_check_longterm(pl);
+		if (ret)
+			break;
+		/* -EAGAIN: migrated, all unpinned, pin again */
+		ret = gup_phyr_check_longterm(pl);
 	} while (ret == -EAGAIN);
 	memalloc_pin_restore(memalloc_flags);
 	return ret;

@@ -95,7 +95,7 @@ static bool check_range(const char *name, char *start, size_t len,
 	};
 	unsigned long long ref_start = 0, ref_end = 0, pl_start, pl_end;
 	unsigned long runs = 0, r = 0;
-	long acquired, released;
+	long acquired, released, held;
 	bool ok = true;
 	size_t i;
 
@@ -104,7 +104,9 @@ static bool check_range(const char *name, char *start, size_t len,
 			       strerror(errno));
 		return false;
 	}
-	acquired = pin_counter("nr_foll_pin_acquired") - acq0;
+	/* GUP-fast may pin and back off, FOLL_LONGTERM pin, migrate, pin */
+	held = pin_counter("nr_foll_pin_acquired") - acq0 -
+	       (pin_counter("nr_foll_pin_released") - rel0);
 
 	for (i = 0; i <= nr_pages; i++) {
 		unsigned long long pa = 0;
@@ -163,10 +165,11 @@ static bool check_range(const char *name, char *start, size_t len,
 			       strerror(errno));
 		ok = false;
 	}
+	acquired = pin_counter("nr_foll_pin_acquired") - acq0;
 	released = pin_counter("nr_foll_pin_released") - rel0;
-	if (acquired != (long)nr_pages || released != acquired) {
-		ksft_print_msg("%s: %zu pages pinned, %ld acquired, %ld released\n",
-			       name, nr_pages, acquired, released);
+	if (held != (long)nr_pages || released != acquired) {
+		ksft_print_msg("%s: %zu pages, %ld held, %ld acquired, %ld released\n",
+			       name, nr_pages, held, acquired, released);
 		ok = false;
 	}
 	ksft_print_msg("%s: %zu pages, %u ranges, %llu bytes of list\n",
@@ -316,6 +319,80 @@ static void test_memfd(void)
 	close(fd);
 }
 
+/* The page frames of ZONE_MOVABLE, if it has any: [*start, *end). */
+static bool movable_zone(unsigned long *start, unsigned long *end)
+{
+	unsigned long spanned = 0, pfn;
+	bool in_movable = false;
+	char line[256], zone[32];
+	FILE *f = fopen("/proc/zoneinfo", "r");
+
+	if (!f)
+		return false;
+	*start = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %*d, zone %31s", zone) == 1)
+			in_movable = !strcmp(zone, "Movable");
+		else if (in_movable && sscanf(line, " spanned %lu", &pfn) == 1)
+			spanned = pfn;
+		else if (in_movable && sscanf(line, " start_pfn: %lu", &pfn) == 1)
+			*start = pfn;
+	}
+	fclose(f);
+	*end = *start + spanned;
+	return spanned;
+}
+
+/* How many of the @nr_pages pages at @p are in [start, end) */
+static size_t pages_in(char *p, size_t nr_pages, unsigned long start,
+		       unsigned long end)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nr_pages; i++) {
+		unsigned long pfn = pagemap_get_pfn(pagemap_fd,
+						    p + i * page_size);
+
+		n += pfn >= start && pfn < end;
+	}
+	return n;
+}
+
+/*
+ * FOLL_LONGTERM on memory in ZONE_MOVABLE: the pages are migrated out
+ * before they are pinned (boot with movablecore= to have that zone).
+ */
+static void test_longterm_movable(void)
+{
+	size_t nr_pages = 1024, len = nr_pages * page_size, before, after;
+	unsigned long start, end;
+	char *p;
+	bool ok;
+
+	if (!movable_zone(&start, &end)) {
+		ksft_test_result_skip("long-term pin: no ZONE_MOVABLE (boot with movablecore=)\n");
+		return;
+	}
+	p = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	if (!p)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	madvise(p, len, MADV_NOHUGEPAGE);
+	touch(p, len);
+	before = pages_in(p, nr_pages, start, end);
+	if (!before) {
+		ksft_test_result_skip("long-term pin: no page landed in ZONE_MOVABLE\n");
+		munmap(p, len);
+		return;
+	}
+	ok = check_range("long-term pin, ZONE_MOVABLE", p + 1, len - 1,
+			 FOLL_WRITE | FOLL_LONGTERM);
+	after = pages_in(p, nr_pages, start, end);
+	ksft_print_msg("long-term pin: %zu of %zu pages in ZONE_MOVABLE before, %zu after\n",
+		       before, nr_pages, after);
+	ksft_test_result(ok && !after, "long-term pin migrates out of ZONE_MOVABLE\n");
+	munmap(p, len);
+}
+
 /* A pin that must fail with @err, leaving nothing pinned. */
 static bool check_error(const char *name, char *p, size_t len,
 			unsigned int flags, int err)
@@ -389,7 +466,7 @@ static void test_errors(void)
 int main(void)
 {
 	ksft_print_header();
-	ksft_set_plan(8);
+	ksft_set_plan(9);
 
 	page_size = getpagesize();
 	gup_fd = open(GUP_TEST_FILE, O_RDWR);
@@ -415,6 +492,7 @@ int main(void)
 	test_hugetlb("hugetlb-2M", 2 * MiB, 4, 21);
 	test_hugetlb("hugetlb-1G", GiB, 1, 30);
 	test_memfd();
+	test_longterm_movable();
 	test_errors();
 	ksft_finished();
 }
