@@ -80,6 +80,8 @@ guest_run() {
 	run=$(new_run_dir)
 	printf '%s\n' "$*" > "$run/cmd"
 	pwd > "$run/cwd"
+	# Host paths the guest must see even under its tmpfs /tmp.
+	printf '%s\n' "$PHYR_ROOT" "$PHYR_CACHE" > "$run/host-paths"
 	echo "$mode" > "$run/mode"
 	echo "${PHYR_KUNIT_GLOBS:-}" > "$run/kunit-globs"
 	echo "$PHYR_OUT/guest-tools" > "$run/tools"
