@@ -93,6 +93,23 @@ run_make_progress() {
 	return $rc
 }
 
+# build_selftests - compile our userspace test programs, the files
+# tools/testing/selftests/*/*.c of this repository, with the host gcc from
+# the laid tree (so their relative includes resolve) into
+# $PHYR_BUILD/selftests/NAME.  guest_run copies that directory into the
+# run directory, where guest tests find the programs as /tmp/out/bin/NAME.
+build_selftests() {
+	local f name out=$PHYR_BUILD/selftests
+	rm -rf "$out"
+	mkdir -p "$out"
+	for f in $(our_kernel_files | grep -E '^tools/testing/selftests/[^/]+/[^/]+\.c$'); do
+		name=$(basename "$f" .c)
+		gcc -O2 -Wall -idirafter "$PHYR_TREE/include" -o "$out/$name" \
+			"$PHYR_TREE/$f" >"$out/$name.log" 2>&1 ||
+			{ warn "building $f failed:"; cat "$out/$name.log" >&2; }
+	done
+}
+
 # build_kernel VARIANT - configure and build bzImage; sets PHYR_OUT.
 build_kernel() {
 	local variant=${1:-phyr} t0 hits
@@ -102,6 +119,7 @@ build_kernel() {
 	ccache -z >/dev/null 2>&1
 	run_make_progress "$PHYR_OUT/build.log" O="$PHYR_OUT" -j"$PHYR_JOBS" \
 		"${PHYR_MAKE_VARS[@]}" bzImage || die "kernel build failed"
+	build_selftests
 	hits=$(ccache -s 2>/dev/null | awk '/Hits:/ { print $2; exit }')
 	say "built $PHYR_OUT/arch/x86/boot/bzImage in $(elapsed "$t0") s" \
 		"($(grep -cE '^  CC' "$PHYR_OUT/build.log") objects compiled, ccache hits: ${hits:-?})"

@@ -82,6 +82,8 @@ guest_run() {
 	pwd > "$run/cwd"
 	echo "$mode" > "$run/mode"
 	echo 0 > "$run/interactive"
+	# Host-built test programs (build_selftests), as /tmp/out/bin/NAME
+	[ -d "$PHYR_BUILD/selftests" ] && cp -a "$PHYR_BUILD/selftests" "$run/bin"
 	: > "$run/output"
 	qemu_cmd "$mode" "$run" "$extra" 0
 	printf '%q ' "${QEMU[@]}" > "$run/qemu.cmd"

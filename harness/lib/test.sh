@@ -90,7 +90,9 @@ kunit_uml() {
 kunit_globs() {
 	local cfg uml modes glob g=""
 	while read -r cfg uml modes glob; do
-		case ",$modes," in *",$1,"*) g="${g:+$g,}$glob" ;; esac
+		case ",$modes," in *",$1,"*)
+			case ",$g," in *",$glob,"*) ;; *) g="${g:+$g,}$glob" ;; esac ;;
+		esac
 	done < <(kunit_lines)
 	echo "$g"
 }
