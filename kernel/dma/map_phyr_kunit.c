@@ -78,7 +78,7 @@ static struct page *pattern_page(struct kunit *test, gfp_t gfp)
 
 	KUNIT_ASSERT_NE(test, va, 0);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-						free_page_action, va));
+						free_page_action, (void *)va));
 	for (i = 0; i < PAGE_SIZE; i++)
 		p[i] = (u8)(virt_to_phys(p + i) * 0x9e3779b1 >> 24);
 	return virt_to_page(p);
