@@ -328,8 +328,10 @@ static long phyr_edu_bench(struct phyr_edu *edu, struct phyr_edu_bench *bm)
 	bm->sg_bytes = (u64)sgt.orig_nents * sizeof(struct scatterlist);
 	bm->phyr_ranges = phyr_list_nr_ranges(&b.pl);
 	bm->phyr_bytes = sizeof(b.pl) + phyr_list_alloc_bytes(&b.pl);
-	bm->sg_map_ns = bm->sg_unmap_ns = 0;
-	bm->phyr_map_ns = bm->phyr_unmap_ns = 0;
+	bm->sg_map_ns = 0;
+	bm->sg_unmap_ns = 0;
+	bm->phyr_map_ns = 0;
+	bm->phyr_unmap_ns = 0;
 
 	for (i = 0; i < bm->iters; i++) {
 		t0 = ktime_get();

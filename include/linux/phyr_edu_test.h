@@ -8,6 +8,7 @@
 #ifndef _LINUX_PHYR_EDU_TEST_H
 #define _LINUX_PHYR_EDU_TEST_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -16,13 +17,13 @@
 #define PHYR_EDU_MAX_BLOCK_LEN	4095
 
 /* Map through a dma_map_ops shim (->map_sg), not the device's own path. */
-#define PHYR_EDU_F_LEGACY_OPS	(1U << 0)
+#define PHYR_EDU_F_LEGACY_OPS	_BITUL(0)
 /* Read each source block one page off: the data check must then fail. */
-#define PHYR_EDU_F_BREAK_ADDR	(1U << 1)
+#define PHYR_EDU_F_BREAK_ADDR	_BITUL(1)
 
 /* Out flags: how the buffers were mapped. */
-#define PHYR_EDU_O_SRC_ALIAS	(1U << 0)
-#define PHYR_EDU_O_DST_ALIAS	(1U << 1)
+#define PHYR_EDU_O_SRC_ALIAS	_BITUL(0)
+#define PHYR_EDU_O_DST_ALIAS	_BITUL(1)
 
 /**
  * struct phyr_edu_xfer - Copy sampled blocks between two user buffers.
@@ -39,6 +40,7 @@
  * @dst_ranges: Ranges of the pinned destination's phyr list.
  * @dst_dma_ranges: Ranges of its DMA list.
  * @edu_dmas: DMA operations the edu engine performed.
+ * @reserved: Must be 0.
  * @dma_alloc_bytes: Bytes allocated for both DMA lists.
  *
  * The driver pins both buffers, builds their phyr lists, maps @src with

@@ -344,13 +344,15 @@ static int phyr_dma_map_units(struct device *dev, enum phyr_dma_path path,
 		ret = dma_range_list_append(dl, u.dma, u.len, PHYR_MEM_RAM,
 					    GFP_KERNEL);
 		if (ret) {
+			unsigned long skip = attrs | DMA_ATTR_SKIP_CPU_SYNC;
+
 			/* nr units are in @dl; this one is not */
 			if (path == PHYR_DMA_DIRECT)
 				dma_direct_unmap_page(dev, u.dma, u.len, dir,
-					attrs | DMA_ATTR_SKIP_CPU_SYNC);
+						      skip);
 			else
 				iommu_dma_unmap_page(dev, u.dma, u.len, dir,
-					attrs | DMA_ATTR_SKIP_CPU_SYNC);
+						     skip);
 			ret = -ENOMEM;
 			goto out_unmap;
 		}

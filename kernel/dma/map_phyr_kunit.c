@@ -74,11 +74,11 @@ static struct page *pattern_page(struct kunit *test, gfp_t gfp)
 {
 	unsigned long va = __get_free_page(gfp);
 	u8 *p = (u8 *)va;
-	int i;
+	int i, ret;
 
 	KUNIT_ASSERT_NE(test, va, 0);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-						free_page_action, (void *)va));
+	ret = kunit_add_action_or_reset(test, free_page_action, (void *)va);
+	KUNIT_ASSERT_EQ(test, ret, 0);
 	for (i = 0; i < PAGE_SIZE; i++)
 		p[i] = (u8)(virt_to_phys(p + i) * 0x9e3779b1 >> 24);
 	return virt_to_page(p);
@@ -89,8 +89,9 @@ static struct phyr_list *new_list(struct kunit *test)
 	struct phyr_list *pl = kunit_kzalloc(test, sizeof(*pl), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, pl);
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-						phyr_list_destroy_action, pl));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, phyr_list_destroy_action,
+						  pl));
 	return pl;
 }
 
@@ -437,9 +438,10 @@ static void dma_phyr_bounce_directions(struct kunit *test)
 	phyr_for_each_range(c, pl, citer)
 		memset(phys_to_virt(c.addr), 0x3c, c.len);
 	dma_sync_phyrs_for_device(dev, &dl, DMA_BIDIRECTIONAL);
-	dma_range_for_each_range(r, &dl, iter)
-		KUNIT_EXPECT_TRUE(test, !memchr_inv(phys_to_virt(
-				dma_to_phys(dev, r.addr)), 0x3c, r.len));
+	dma_range_for_each_range(r, &dl, iter) {
+		cpu = phys_to_virt(dma_to_phys(dev, r.addr));
+		KUNIT_EXPECT_TRUE(test, !memchr_inv(cpu, 0x3c, r.len));
+	}
 	/* And the unmap copies the device's last writes back */
 	dma_range_for_each_range(r, &dl, iter)
 		memset(phys_to_virt(dma_to_phys(dev, r.addr)), 0x81, r.len);
@@ -673,8 +675,9 @@ static struct pci_dev *edu_device(struct kunit *test)
 
 	if (!pdev)
 		kunit_skip(test, "no QEMU edu device (1234:11e8)");
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-					pci_dev_put_action, pdev));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, pci_dev_put_action,
+						  pdev));
 	if (!pdev->dev.dma_mask || *pdev->dev.dma_mask != DMA_BIT_MASK(64))
 		kunit_skip(test, "edu's DMA mask is not 64 bits (phyr_edu_test not bound?)");
 	return pdev;
@@ -768,9 +771,10 @@ static struct phyr_list *pinned_list(struct kunit *test, size_t len,
 		KUNIT_FAIL_AND_ABORT(test, "pinned %ld of %lu pages", got, nr);
 	}
 	for (i = 0; i < nr; i++)
-		KUNIT_ASSERT_EQ(test, 0, phyr_list_append(pl,
-					page_to_phys(pages[i]), PAGE_SIZE,
-					PHYR_MEM_RAM, GFP_KERNEL));
+		KUNIT_ASSERT_EQ(test, 0,
+				phyr_list_append(pl, page_to_phys(pages[i]),
+						 PAGE_SIZE, PHYR_MEM_RAM,
+						 GFP_KERNEL));
 	*pagesp = pages;
 	return pl;
 }

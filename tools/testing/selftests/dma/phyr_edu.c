@@ -130,7 +130,9 @@ static int run_xfer(int fd, size_t size, unsigned int nblocks, __u32 flags)
 	x.flags = flags;
 	if (ioctl(fd, PHYR_EDU_XFER, &x)) {
 		if (errno == EOPNOTSUPP && flags & PHYR_EDU_F_LEGACY_OPS)
-			ksft_exit_skip("legacy dma_map_ops shim not usable in this mode (IOMMU DMA domain)\n");
+			ksft_exit_skip("%s (%s)\n",
+				       "dma_map_ops shim not usable here",
+				       "the device has an IOMMU DMA domain");
 		ksft_exit_fail_msg("PHYR_EDU_XFER (%s, %zu bytes): %s\n",
 				   kind, len, strerror(errno));
 	}
@@ -160,13 +162,14 @@ static int run_xfer(int fd, size_t size, unsigned int nblocks, __u32 flags)
 		bad++;
 	}
 	free(expect);
-	ksft_print_msg("%s: %zu bytes, src %u ranges -> %u DMA ranges%s, dst %u -> %u%s, %u edu DMAs, %llu bytes of DMA lists, %u of %u blocks wrong\n",
+	ksft_print_msg("%s: %zu bytes; src %u ranges -> %u DMA ranges%s; dst %u -> %u%s\n",
 		       kind, len, x.src_ranges, x.src_dma_ranges,
 		       x.out_flags & PHYR_EDU_O_SRC_ALIAS ? " (alias)" : "",
 		       x.dst_ranges, x.dst_dma_ranges,
-		       x.out_flags & PHYR_EDU_O_DST_ALIAS ? " (alias)" : "",
-		       x.edu_dmas, (unsigned long long)x.dma_alloc_bytes, bad,
-		       nblocks);
+		       x.out_flags & PHYR_EDU_O_DST_ALIAS ? " (alias)" : "");
+	ksft_print_msg("%s: %u edu DMAs, %llu B of DMA lists, %u wrong of %u blocks\n",
+		       kind, x.edu_dmas, (unsigned long long)x.dma_alloc_bytes,
+		       bad, nblocks);
 	munmap(src, size);
 	munmap(dst, size);
 	return bad;
@@ -190,16 +193,18 @@ static void run_bench(int fd, size_t size, unsigned int iters, __u32 flags)
 				   kind, size, strerror(errno));
 	sg = (double)(bm.sg_map_ns + bm.sg_unmap_ns) / iters;
 	ph = (double)(bm.phyr_map_ns + bm.phyr_unmap_ns) / iters;
-	printf("%-4s %5zu MiB, %u pages: sgtable %u ents (%llu B) -> %u DMA: map %.0f us + unmap %.0f us | phyrs %u ranges (%llu B) -> %u DMA%s (%llu B new): map %.1f us + unmap %.1f us | phyrs %.1fx faster\n",
-	       kind, size >> 20, bm.nr_pages, bm.sg_nents,
-	       (unsigned long long)bm.sg_bytes, bm.sg_dma_nents,
-	       bm.sg_map_ns / 1e3 / iters, bm.sg_unmap_ns / 1e3 / iters,
+	printf("%s %zu MiB, %u pages\n", kind, size >> 20, bm.nr_pages);
+	printf("  sgtable: %u entries (%llu B) -> %u DMA; map %.1f us, unmap %.1f us\n",
+	       bm.sg_nents, (unsigned long long)bm.sg_bytes, bm.sg_dma_nents,
+	       bm.sg_map_ns / 1e3 / iters, bm.sg_unmap_ns / 1e3 / iters);
+	printf("  phyrs: %u ranges (%llu B) -> %u DMA%s, %llu B new; map %.1f us, unmap %.1f us\n",
 	       bm.phyr_ranges, (unsigned long long)bm.phyr_bytes,
 	       bm.phyr_dma_ranges,
 	       bm.out_flags & PHYR_EDU_O_SRC_ALIAS ? " (alias)" : "",
 	       (unsigned long long)bm.dma_list_bytes,
-	       bm.phyr_map_ns / 1e3 / iters, bm.phyr_unmap_ns / 1e3 / iters,
-	       ph > 0 ? sg / ph : 0.0);
+	       bm.phyr_map_ns / 1e3 / iters, bm.phyr_unmap_ns / 1e3 / iters);
+	printf("  sgtable/phyrs time ratio (map+unmap, mean of %u): %.1fx\n",
+	       iters, ph > 0 ? sg / ph : 0.0);
 	munmap(buf, size);
 }
 
@@ -235,8 +240,8 @@ int main(int argc, char **argv)
 			expect_fail = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-m 4k|thp|hugetlb] [-s bytes] [-n blocks] [-i iters] [-b] [-L] [-B]\n",
-				argv[0]);
+			fprintf(stderr, "usage: %s %s\n", argv[0],
+				"[-m 4k|thp|hugetlb] [-s bytes] [-n blocks] [-i iters] [-b] [-L] [-B]");
 			return 2;
 		}
 	}
