@@ -232,6 +232,7 @@ static long phyr_edu_xfer(struct phyr_edu *edu, struct phyr_edu_xfer *x)
 	int ret;
 
 	if (x->flags & ~(PHYR_EDU_F_LEGACY_OPS | PHYR_EDU_F_BREAK_ADDR) ||
+	    x->reserved ||
 	    !x->nr_blocks || x->nr_blocks > PHYR_EDU_MAX_BLOCKS ||
 	    !x->block_len || x->block_len > PHYR_EDU_MAX_BLOCK_LEN)
 		return -EINVAL;
