@@ -294,14 +294,99 @@ out_unpin_src:
 	return ret;
 }
 
+#define PHYR_EDU_BENCH_MIN_NS	(100 * NSEC_PER_MSEC)
+#define PHYR_EDU_BENCH_MAX_ROUNDS	10000
+
+/* The cost of one ktime_get(): a device read under some emulators. */
+static u64 phyr_edu_clock_ns(void)
+{
+	ktime_t t0 = ktime_get();
+	int i;
+
+	for (i = 0; i < 63; i++)
+		ktime_get();
+	return ktime_to_ns(ktime_sub(ktime_get(), t0)) / 64;
+}
+
+/* Whether a timing loop that started at @start may stop after @rounds. */
+static bool phyr_edu_bench_done(const struct phyr_edu_bench *bm, u32 rounds,
+				ktime_t start)
+{
+	if (rounds < bm->iters)
+		return false;
+	return rounds >= PHYR_EDU_BENCH_MAX_ROUNDS ||
+	       ktime_to_ns(ktime_sub(ktime_get(), start)) >=
+	       PHYR_EDU_BENCH_MIN_NS;
+}
+
+/* Time of one interval between two clock reads, minus one clock read. */
+static u64 phyr_edu_interval(ktime_t t0, ktime_t t1, u64 clock_ns)
+{
+	u64 ns = ktime_to_ns(ktime_sub(t1, t0));
+
+	return ns > clock_ns ? ns - clock_ns : 0;
+}
+
+static int phyr_edu_time_sg(struct device *dev, struct sg_table *sgt,
+			    struct phyr_edu_bench *bm)
+{
+	ktime_t start = ktime_get(), t0, t1, t2;
+	int ret;
+
+	bm->sg_map_ns = 0;
+	bm->sg_unmap_ns = 0;
+	for (bm->sg_rounds = 0; !phyr_edu_bench_done(bm, bm->sg_rounds, start);
+	     bm->sg_rounds++) {
+		t0 = ktime_get();
+		ret = dma_map_sgtable(dev, sgt, DMA_BIDIRECTIONAL, 0);
+		t1 = ktime_get();
+		if (ret)
+			return ret;
+		bm->sg_dma_nents = sgt->nents;
+		dma_unmap_sgtable(dev, sgt, DMA_BIDIRECTIONAL, 0);
+		t2 = ktime_get();
+		bm->sg_map_ns += phyr_edu_interval(t0, t1, bm->clock_ns);
+		bm->sg_unmap_ns += phyr_edu_interval(t1, t2, bm->clock_ns);
+		cond_resched();
+	}
+	return 0;
+}
+
+static int phyr_edu_time_phyrs(struct device *dev, struct phyr_edu_buf *b,
+			       struct phyr_edu_bench *bm)
+{
+	ktime_t start = ktime_get(), t0, t1, t2;
+	int ret;
+
+	bm->phyr_map_ns = 0;
+	bm->phyr_unmap_ns = 0;
+	for (bm->phyr_rounds = 0;
+	     !phyr_edu_bench_done(bm, bm->phyr_rounds, start);
+	     bm->phyr_rounds++) {
+		t0 = ktime_get();
+		ret = dma_map_phyrs(dev, &b->pl, DMA_BIDIRECTIONAL, 0, &b->dl);
+		t1 = ktime_get();
+		if (ret)
+			return ret;
+		bm->phyr_dma_ranges = dma_range_list_nr_ranges(&b->dl);
+		bm->dma_list_bytes = dma_range_list_alloc_bytes(&b->dl);
+		bm->out_flags = dma_range_list_is_alias(&b->dl) ?
+				PHYR_EDU_O_SRC_ALIAS : 0;
+		dma_unmap_phyrs(dev, &b->dl, DMA_BIDIRECTIONAL, 0);
+		t2 = ktime_get();
+		bm->phyr_map_ns += phyr_edu_interval(t0, t1, bm->clock_ns);
+		bm->phyr_unmap_ns += phyr_edu_interval(t1, t2, bm->clock_ns);
+		cond_resched();
+	}
+	return 0;
+}
+
 static long phyr_edu_bench(struct phyr_edu *edu, struct phyr_edu_bench *bm)
 {
 	struct device *dev = &edu->pdev->dev;
 	bool legacy = bm->flags & PHYR_EDU_F_LEGACY_OPS;
 	struct phyr_edu_buf b = {};
 	struct sg_table sgt;
-	ktime_t t0, t1, t2;
-	u32 i;
 	int ret;
 
 	if (bm->flags & ~PHYR_EDU_F_LEGACY_OPS || !bm->iters ||
@@ -329,38 +414,12 @@ static long phyr_edu_bench(struct phyr_edu *edu, struct phyr_edu_bench *bm)
 	bm->sg_bytes = (u64)sgt.orig_nents * sizeof(struct scatterlist);
 	bm->phyr_ranges = phyr_list_nr_ranges(&b.pl);
 	bm->phyr_bytes = sizeof(b.pl) + phyr_list_alloc_bytes(&b.pl);
-	bm->sg_map_ns = 0;
-	bm->sg_unmap_ns = 0;
-	bm->phyr_map_ns = 0;
-	bm->phyr_unmap_ns = 0;
+	bm->clock_ns = phyr_edu_clock_ns();
 
-	for (i = 0; i < bm->iters; i++) {
-		t0 = ktime_get();
-		ret = dma_map_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
-		t1 = ktime_get();
-		if (ret)
-			goto out_shim;
-		bm->sg_dma_nents = sgt.nents;
-		dma_unmap_sgtable(dev, &sgt, DMA_BIDIRECTIONAL, 0);
-		t2 = ktime_get();
-		bm->sg_map_ns += ktime_to_ns(ktime_sub(t1, t0));
-		bm->sg_unmap_ns += ktime_to_ns(ktime_sub(t2, t1));
-
-		t0 = ktime_get();
-		ret = dma_map_phyrs(dev, &b.pl, DMA_BIDIRECTIONAL, 0, &b.dl);
-		t1 = ktime_get();
-		if (ret)
-			goto out_shim;
-		bm->phyr_dma_ranges = dma_range_list_nr_ranges(&b.dl);
-		bm->dma_list_bytes = dma_range_list_alloc_bytes(&b.dl);
-		bm->out_flags = dma_range_list_is_alias(&b.dl) ?
-				PHYR_EDU_O_SRC_ALIAS : 0;
-		dma_unmap_phyrs(dev, &b.dl, DMA_BIDIRECTIONAL, 0);
-		t2 = ktime_get();
-		bm->phyr_map_ns += ktime_to_ns(ktime_sub(t1, t0));
-		bm->phyr_unmap_ns += ktime_to_ns(ktime_sub(t2, t1));
-		cond_resched();
-	}
+	ret = phyr_edu_time_sg(dev, &sgt, bm);
+	if (ret)
+		goto out_shim;
+	ret = phyr_edu_time_phyrs(dev, &b, bm);
 
 out_shim:
 	if (legacy)

@@ -71,12 +71,16 @@ struct phyr_edu_xfer {
  * struct phyr_edu_bench - Time dma_map_sgtable() against dma_map_phyrs().
  * @addr: User address of the buffer.
  * @len: Its length in bytes.
- * @iters: Map/unmap rounds of each API.
+ * @iters: Least number of map/unmap rounds of each API; more are run,
+ *         up to 10000, until each API has run for 100 ms.
  * @flags: PHYR_EDU_F_LEGACY_OPS or 0.
- * @sg_map_ns: Total time of dma_map_sgtable() over @iters rounds.
+ * @sg_map_ns: Total time of dma_map_sgtable() over @sg_rounds rounds.
  * @sg_unmap_ns: Total time of dma_unmap_sgtable().
- * @phyr_map_ns: Total time of dma_map_phyrs().
+ * @phyr_map_ns: Total time of dma_map_phyrs() over @phyr_rounds rounds.
  * @phyr_unmap_ns: Total time of dma_unmap_phyrs().
+ * @sg_rounds: Rounds of dma_map_sgtable() + dma_unmap_sgtable().
+ * @phyr_rounds: Rounds of dma_map_phyrs() + dma_unmap_phyrs().
+ * @clock_ns: Cost of one ktime_get(), already subtracted from each time.
  * @nr_pages: Pages pinned.
  * @sg_nents: Entries of the scatterlist, built like ib_umem_get() does.
  * @sg_dma_nents: DMA entries dma_map_sgtable() produced.
@@ -88,7 +92,9 @@ struct phyr_edu_xfer {
  * @dma_list_bytes: Bytes allocated for the DMA list.
  *
  * The buffer is pinned once and both descriptions are built once, outside
- * the timed loops, with DMA_BIDIRECTIONAL.
+ * the timed loops; the mappings are DMA_BIDIRECTIONAL.  Each map and each
+ * unmap is timed on its own with ktime_get(), whose cost is measured and
+ * subtracted (under emulation a clock read is not free).
  */
 struct phyr_edu_bench {
 	__u64 addr;
@@ -99,6 +105,9 @@ struct phyr_edu_bench {
 	__u64 sg_unmap_ns;
 	__u64 phyr_map_ns;
 	__u64 phyr_unmap_ns;
+	__u32 sg_rounds;
+	__u32 phyr_rounds;
+	__u64 clock_ns;
 	__u32 nr_pages;
 	__u32 sg_nents;
 	__u32 sg_dma_nents;

@@ -90,6 +90,38 @@ static unsigned char *alloc_buf(size_t len)
 	return a;
 }
 
+/*
+ * Fault in the pages of a 4K buffer in a shuffled order, so that virtually
+ * adjacent pages are rarely physically adjacent: fragmented memory, the
+ * case where a scatterlist needs an entry per page.
+ */
+static void scatter_fault(unsigned char *buf, size_t size)
+{
+	size_t n = size / 4096, i, j, t;
+	uint64_t x = 88172645463325252ULL;
+	size_t *order;
+
+	if (strcmp(kind, "4k"))
+		return;
+	order = malloc(n * sizeof(*order));
+	if (!order)
+		ksft_exit_fail_msg("malloc: %s\n", strerror(errno));
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = x % (i + 1);
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < n; i++)
+		buf[order[i] * 4096] = 1;
+	free(order);
+}
+
 static unsigned char pattern(size_t off)
 {
 	uint64_t x = off * 0x9e3779b97f4a7c15ULL;
@@ -104,6 +136,8 @@ static int run_xfer(int fd, size_t size, unsigned int nblocks, __u32 flags)
 	unsigned int block = 2048, b, bad = 0;
 	struct phyr_edu_xfer x = {};
 
+	scatter_fault(src, size);
+	scatter_fault(dst, size);
 	for (i = 0; i < size; i++) {
 		src[i] = pattern(i);
 		dst[i] = DST_FILL;
@@ -182,6 +216,7 @@ static void run_bench(int fd, size_t size, unsigned int iters, __u32 flags)
 	double sg, ph;
 	size_t i;
 
+	scatter_fault(buf, size);
 	for (i = 0; i < size; i += 4096)
 		buf[i] = 1;
 	bm.addr = (uintptr_t)buf;
@@ -191,20 +226,23 @@ static void run_bench(int fd, size_t size, unsigned int iters, __u32 flags)
 	if (ioctl(fd, PHYR_EDU_BENCH, &bm))
 		ksft_exit_fail_msg("PHYR_EDU_BENCH (%s, %zu bytes): %s\n",
 				   kind, size, strerror(errno));
-	sg = (double)(bm.sg_map_ns + bm.sg_unmap_ns) / iters;
-	ph = (double)(bm.phyr_map_ns + bm.phyr_unmap_ns) / iters;
-	printf("%s %zu MiB, %u pages\n", kind, size >> 20, bm.nr_pages);
-	printf("  sgtable: %u entries (%llu B) -> %u DMA; map %.1f us, unmap %.1f us\n",
+	sg = (double)(bm.sg_map_ns + bm.sg_unmap_ns) / bm.sg_rounds;
+	ph = (double)(bm.phyr_map_ns + bm.phyr_unmap_ns) / bm.phyr_rounds;
+	printf("%s %zu MiB, %u pages (clock read %llu ns, subtracted)\n", kind,
+	       size >> 20, bm.nr_pages, (unsigned long long)bm.clock_ns);
+	printf("  sgtable: %u entries (%llu B) -> %u DMA; map %.1f us, unmap %.1f us (%u rounds)\n",
 	       bm.sg_nents, (unsigned long long)bm.sg_bytes, bm.sg_dma_nents,
-	       bm.sg_map_ns / 1e3 / iters, bm.sg_unmap_ns / 1e3 / iters);
-	printf("  phyrs: %u ranges (%llu B) -> %u DMA%s, %llu B new; map %.1f us, unmap %.1f us\n",
+	       bm.sg_map_ns / 1e3 / bm.sg_rounds,
+	       bm.sg_unmap_ns / 1e3 / bm.sg_rounds, bm.sg_rounds);
+	printf("  phyrs: %u ranges (%llu B) -> %u DMA%s, %llu B new;",
 	       bm.phyr_ranges, (unsigned long long)bm.phyr_bytes,
 	       bm.phyr_dma_ranges,
 	       bm.out_flags & PHYR_EDU_O_SRC_ALIAS ? " (alias)" : "",
-	       (unsigned long long)bm.dma_list_bytes,
-	       bm.phyr_map_ns / 1e3 / iters, bm.phyr_unmap_ns / 1e3 / iters);
-	printf("  sgtable/phyrs time ratio (map+unmap, mean of %u): %.1fx\n",
-	       iters, ph > 0 ? sg / ph : 0.0);
+	       (unsigned long long)bm.dma_list_bytes);
+	printf(" map %.2f us, unmap %.2f us (%u rounds)\n",
+	       bm.phyr_map_ns / 1e3 / bm.phyr_rounds,
+	       bm.phyr_unmap_ns / 1e3 / bm.phyr_rounds, bm.phyr_rounds);
+	printf("  ratio sgtable/phyrs, map+unmap: %.1fx\n", ph > 0 ? sg / ph : 0.0);
 	munmap(buf, size);
 }
 
