@@ -395,11 +395,16 @@ static long phyr_edu_bench(struct phyr_edu *edu, struct phyr_edu_bench *bm)
 	ret = phyr_edu_pin(&b, bm->addr, bm->len, true);
 	if (ret)
 		return ret;
-	/* The scatterlist ib_umem_get() would build */
+	/*
+	 * The scatterlist ib_umem_get() would build, its segments no longer
+	 * than the DMA layer can map in one go (swiotlb: 256 KiB).
+	 */
 	ret = sg_alloc_table_from_pages_segment(&sgt, b.pages, b.nr_pages,
 						offset_in_page(bm->addr),
 						bm->len,
-						dma_get_max_seg_size(dev),
+						min_t(size_t,
+						      dma_get_max_seg_size(dev),
+						      dma_max_mapping_size(dev)),
 						GFP_KERNEL);
 	if (ret)
 		goto out_unpin;
