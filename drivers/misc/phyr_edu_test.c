@@ -60,6 +60,7 @@ struct phyr_edu {
 };
 
 static struct dentry *phyr_edu_dir;
+static u64 phyr_edu_sink;
 
 /* One edu transfer: @count bytes between @dma and edu buffer offset @off. */
 static int phyr_edu_dma(struct phyr_edu *edu, dma_addr_t dma, u32 off,
@@ -327,6 +328,30 @@ static u64 phyr_edu_interval(ktime_t t0, ktime_t t1, u64 clock_ns)
 	return ns > clock_ns ? ns - clock_ns : 0;
 }
 
+/* What one pass over each description costs, without any mapping. */
+static void phyr_edu_time_walks(struct sg_table *sgt,
+				const struct phyr_list *pl,
+				struct phyr_edu_bench *bm)
+{
+	struct scatterlist *s;
+	struct phyr_iter iter;
+	u64 sum = 0;
+	struct phyr r;
+	ktime_t t0;
+	int i;
+
+	t0 = ktime_get();
+	for_each_sgtable_sg(sgt, s, i)
+		sum += sg_phys(s) + s->length;
+	bm->sg_walk_ns = phyr_edu_interval(t0, ktime_get(), bm->clock_ns);
+	t0 = ktime_get();
+	phyr_for_each_range(r, pl, iter)
+		sum -= r.addr + r.len;
+	bm->phyr_walk_ns = phyr_edu_interval(t0, ktime_get(), bm->clock_ns);
+	/* Keeps both loops from being optimised out */
+	WRITE_ONCE(phyr_edu_sink, sum);
+}
+
 static int phyr_edu_time_sg(struct device *dev, struct sg_table *sgt,
 			    struct phyr_edu_bench *bm)
 {
@@ -420,6 +445,7 @@ static long phyr_edu_bench(struct phyr_edu *edu, struct phyr_edu_bench *bm)
 	bm->phyr_ranges = phyr_list_nr_ranges(&b.pl);
 	bm->phyr_bytes = sizeof(b.pl) + phyr_list_alloc_bytes(&b.pl);
 	bm->clock_ns = phyr_edu_clock_ns();
+	phyr_edu_time_walks(&sgt, &b.pl, bm);
 
 	ret = phyr_edu_time_sg(dev, &sgt, bm);
 	if (ret)

@@ -81,6 +81,9 @@ struct phyr_edu_xfer {
  * @sg_rounds: Rounds of dma_map_sgtable() + dma_unmap_sgtable().
  * @phyr_rounds: Rounds of dma_map_phyrs() + dma_unmap_phyrs().
  * @clock_ns: Cost of one ktime_get(), already subtracted from each time.
+ * @sg_walk_ns: One walk of the scatterlist (for_each_sgtable_sg(), reading
+ *              each entry's physical address and length).
+ * @phyr_walk_ns: One walk of the phyr list (phyr_for_each_range()).
  * @nr_pages: Pages pinned.
  * @sg_nents: Entries of the scatterlist, built like ib_umem_get() does.
  * @sg_dma_nents: DMA entries dma_map_sgtable() produced.
@@ -108,6 +111,8 @@ struct phyr_edu_bench {
 	__u32 sg_rounds;
 	__u32 phyr_rounds;
 	__u64 clock_ns;
+	__u64 sg_walk_ns;
+	__u64 phyr_walk_ns;
 	__u32 nr_pages;
 	__u32 sg_nents;
 	__u32 sg_dma_nents;

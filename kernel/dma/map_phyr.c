@@ -281,6 +281,20 @@ static void phyr_dma_map_alias(struct device *dev,
 
 /* --- dma-direct, one unit at a time ------------------------------------ */
 
+/* Unmap one unit, and tell the hooks. */
+static void phyr_dma_unmap_unit(struct device *dev, enum phyr_dma_path path,
+				const struct phyr_dma_unit *u,
+				enum dma_data_direction dir,
+				unsigned long attrs, bool hooks)
+{
+	if (path == PHYR_DMA_DIRECT)
+		dma_direct_unmap_page(dev, u->dma, u->len, dir, attrs);
+	else
+		iommu_dma_unmap_page(dev, u->dma, u->len, dir, attrs);
+	if (hooks)
+		phyr_dma_unit_unmapped(dev, u, dir, attrs);
+}
+
 /* Undo the first @nr units of a per-unit mapping, then empty @dl. */
 static void phyr_dma_unmap_units(struct device *dev, enum phyr_dma_path path,
 				 const struct phyr_list *phyrs,
@@ -294,15 +308,35 @@ static void phyr_dma_unmap_units(struct device *dev, enum phyr_dma_path path,
 
 	phyr_dma_walk_start(&w, phyrs, dl, phyr_dma_unit_max(dev, path));
 	while (nr-- && phyr_dma_walk_next(&w, &u)) {
-		if (path == PHYR_DMA_DIRECT)
-			dma_direct_unmap_page(dev, u.dma, u.len, dir, attrs);
-		else
-			iommu_dma_unmap_page(dev, u.dma, u.len, dir, attrs);
-		if (hooks)
-			phyr_dma_unit_unmapped(dev, &u, dir, attrs);
+		phyr_dma_unmap_unit(dev, path, &u, dir, attrs, hooks);
 		cond_resched();
 	}
 	dma_range_list_destroy(dl);
+}
+
+/*
+ * Units @from to @to - 1, mapped one after the other from DMA address
+ * @dma on but never added to the DMA list: unmap them.
+ */
+static void phyr_dma_unmap_pending(struct device *dev, enum phyr_dma_path path,
+				   const struct phyr_list *phyrs, u64 from,
+				   u64 to, dma_addr_t dma,
+				   enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+	bool hooks = phyr_dma_unmap_hooks_on();
+	struct phyr_dma_walk w;
+	struct phyr_dma_unit u;
+	u64 i;
+
+	phyr_dma_walk_start(&w, phyrs, NULL, phyr_dma_unit_max(dev, path));
+	for (i = 0; i < to && phyr_dma_walk_next(&w, &u); i++) {
+		if (i < from)
+			continue;
+		u.dma = dma;
+		dma += u.len;
+		phyr_dma_unmap_unit(dev, path, &u, dir, attrs, hooks);
+	}
 }
 
 static int phyr_dma_map_units(struct device *dev, enum phyr_dma_path path,
@@ -310,13 +344,16 @@ static int phyr_dma_map_units(struct device *dev, enum phyr_dma_path path,
 			      enum dma_data_direction dir, unsigned long attrs,
 			      struct dma_range_list *dl)
 {
+	unsigned long skip = attrs | DMA_ATTR_SKIP_CPU_SYNC;
 	bool hooks = phyr_dma_map_hooks_on();
 	u64 limit = min_not_zero(*dev->dma_mask, dev->bus_dma_limit);
 	bool check = path == PHYR_DMA_DIRECT && !is_swiotlb_active(dev) &&
 		     phyr_list_max_addr(phyrs) > limit;
+	/* Units mapped, and how many of them @dl describes */
+	u64 nr = 0, nr_in_dl = 0, run_len = 0;
+	dma_addr_t run_start = 0;
 	struct phyr_dma_walk w;
 	struct phyr_dma_unit u;
-	u64 nr = 0;
 	int ret;
 
 	phyr_dma_walk_start(&w, phyrs, NULL, phyr_dma_unit_max(dev, path));
@@ -341,33 +378,46 @@ static int phyr_dma_map_units(struct device *dev, enum phyr_dma_path path,
 			ret = -ENOMEM;
 			goto out_unmap;
 		}
-		ret = dma_range_list_append(dl, u.dma, u.len, PHYR_MEM_RAM,
-					    GFP_KERNEL);
-		if (ret) {
-			unsigned long skip = attrs | DMA_ATTR_SKIP_CPU_SYNC;
-
-			/* nr units are in @dl; this one is not */
-			if (path == PHYR_DMA_DIRECT)
-				dma_direct_unmap_page(dev, u.dma, u.len, dir,
-						      skip);
-			else
-				iommu_dma_unmap_page(dev, u.dma, u.len, dir,
-						     skip);
-			ret = -ENOMEM;
-			goto out_unmap;
-		}
-		nr++;
 		if (hooks)
 			phyr_dma_unit_mapped(dev, &u, dir, attrs);
+
+		/* Units contiguous in DMA space go to @dl in one append */
+		if (run_len && run_start + run_len == u.dma) {
+			run_len += u.len;
+		} else {
+			if (run_len) {
+				ret = dma_range_list_append(dl, run_start,
+							    run_len,
+							    PHYR_MEM_RAM,
+							    GFP_KERNEL);
+				if (ret) {
+					phyr_dma_unmap_unit(dev, path, &u, dir,
+							    skip, hooks);
+					ret = -ENOMEM;
+					goto out_unmap;
+				}
+				nr_in_dl = nr;
+			}
+			run_start = u.dma;
+			run_len = u.len;
+		}
+		nr++;
 		cond_resched();
+	}
+	ret = dma_range_list_append(dl, run_start, run_len, PHYR_MEM_RAM,
+				    GFP_KERNEL);
+	if (ret) {
+		ret = -ENOMEM;
+		goto out_unmap;
 	}
 	dl->map_priv = (void *)phyrs;
 	return 0;
 
 out_unmap:
-	/* The hooks saw exactly the nr units mapped */
-	phyr_dma_unmap_units(dev, path, phyrs, dl, nr, dir,
-			     attrs | DMA_ATTR_SKIP_CPU_SYNC);
+	/* The pending run, then what @dl describes; the hooks saw all nr */
+	phyr_dma_unmap_pending(dev, path, phyrs, nr_in_dl, nr, run_start, dir,
+			       skip);
+	phyr_dma_unmap_units(dev, path, phyrs, dl, nr_in_dl, dir, skip);
 	return ret;
 }
 

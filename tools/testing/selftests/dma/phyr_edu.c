@@ -243,6 +243,8 @@ static void run_bench(int fd, size_t size, unsigned int iters, __u32 flags)
 	       bm.phyr_map_ns / 1e3 / bm.phyr_rounds,
 	       bm.phyr_unmap_ns / 1e3 / bm.phyr_rounds, bm.phyr_rounds);
 	printf("  ratio sgtable/phyrs, map+unmap: %.1fx\n", ph > 0 ? sg / ph : 0.0);
+	printf("  one walk, no mapping: sgtable %.1f us, phyrs %.1f us\n",
+	       bm.sg_walk_ns / 1e3, bm.phyr_walk_ns / 1e3);
 	munmap(buf, size);
 }
 
