@@ -20,7 +20,7 @@ iters=${BENCH_ITERS:-3}
 dbg=on
 [ "$(cat /sys/kernel/debug/dma-api/disabled 2>/dev/null)" = Y ] && dbg=off
 echo "=== dma_map_sgtable vs dma_map_phyrs: mode $mode"
-echo "=== DMA-API debug $dbg; ${mb} MiB buffer; at least $iters rounds and 100 ms per API; TCG, one boot"
+echo "=== DMA-API debug $dbg; ${mb} MiB buffer; blocks of at least $iters rounds and 50 ms, ABBA order; TCG, one boot"
 rc=0
 for m in 4k thp; do
 	"$bin" -b -m "$m" -s $((mb << 20)) -i "$iters" || rc=1

@@ -71,8 +71,9 @@ struct phyr_edu_xfer {
  * struct phyr_edu_bench - Time dma_map_sgtable() against dma_map_phyrs().
  * @addr: User address of the buffer.
  * @len: Its length in bytes.
- * @iters: Least number of map/unmap rounds of each API; more are run,
- *         up to 10000, until each API has run for 100 ms.
+ * @iters: Least number of map/unmap rounds of each API per block; more
+ *         are run, up to 10000, until the block has lasted 50 ms.  The
+ *         blocks run in the order sgtable, phyrs, phyrs, sgtable.
  * @flags: PHYR_EDU_F_LEGACY_OPS or 0.
  * @sg_map_ns: Total time of dma_map_sgtable() over @sg_rounds rounds.
  * @sg_unmap_ns: Total time of dma_unmap_sgtable().
