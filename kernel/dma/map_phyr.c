@@ -64,6 +64,9 @@
 
 #include <trace/events/dma.h>
 
+/* Units between two cond_resched() in the per-unit loops */
+#define PHYR_DMA_RESCHED_UNITS	64
+
 enum phyr_dma_path {
 	PHYR_DMA_ALIAS,
 	PHYR_DMA_DIRECT,
@@ -149,8 +152,8 @@ static void phyr_dma_walk_start(struct phyr_dma_walk *w,
  * position in that list, and its bytes are consumed there, across as many
  * (contiguous) DMA ranges as the builder split them into.
  */
-static bool phyr_dma_walk_next(struct phyr_dma_walk *w,
-			       struct phyr_dma_unit *u)
+static __always_inline bool phyr_dma_walk_next(struct phyr_dma_walk *w,
+					       struct phyr_dma_unit *u)
 {
 	u64 left;
 
@@ -305,11 +308,13 @@ static void phyr_dma_unmap_units(struct device *dev, enum phyr_dma_path path,
 	bool hooks = phyr_dma_unmap_hooks_on();
 	struct phyr_dma_walk w;
 	struct phyr_dma_unit u;
+	u64 i;
 
 	phyr_dma_walk_start(&w, phyrs, dl, phyr_dma_unit_max(dev, path));
-	while (nr-- && phyr_dma_walk_next(&w, &u)) {
+	for (i = 0; i < nr && phyr_dma_walk_next(&w, &u); i++) {
 		phyr_dma_unmap_unit(dev, path, &u, dir, attrs, hooks);
-		cond_resched();
+		if (!(i % PHYR_DMA_RESCHED_UNITS))
+			cond_resched();
 	}
 	dma_range_list_destroy(dl);
 }
@@ -401,8 +406,8 @@ static int phyr_dma_map_units(struct device *dev, enum phyr_dma_path path,
 			run_start = u.dma;
 			run_len = u.len;
 		}
-		nr++;
-		cond_resched();
+		if (!(nr++ % PHYR_DMA_RESCHED_UNITS))
+			cond_resched();
 	}
 	ret = dma_range_list_append(dl, run_start, run_len, PHYR_MEM_RAM,
 				    GFP_KERNEL);
@@ -428,10 +433,11 @@ static void phyr_dma_sync_units(struct device *dev, enum phyr_dma_path path,
 {
 	struct phyr_dma_walk w;
 	struct phyr_dma_unit u;
+	u64 i;
 
 	phyr_dma_walk_start(&w, phyr_dma_cpu_list(dl), dl,
 			    phyr_dma_unit_max(dev, path));
-	while (phyr_dma_walk_next(&w, &u)) {
+	for (i = 0; phyr_dma_walk_next(&w, &u); i++) {
 		if (for_cpu) {
 			if (path == PHYR_DMA_DIRECT)
 				dma_direct_sync_single_for_cpu(dev, u.dma,
@@ -459,7 +465,8 @@ static void phyr_dma_sync_units(struct device *dev, enum phyr_dma_path path,
 			debug_dma_sync_single_for_device(dev, u.dma, u.len,
 							 dir);
 		}
-		cond_resched();
+		if (!(i % PHYR_DMA_RESCHED_UNITS))
+			cond_resched();
 	}
 	if (for_cpu && path == PHYR_DMA_IOMMU && !dev_is_dma_coherent(dev))
 		arch_sync_dma_for_cpu_all();
