@@ -887,8 +887,21 @@ static void dma_phyr_mode_untrusted(struct kunit *test)
 		/* Adjacent pages merge in the CPU list: count its ranges */
 		u32 nr = phyr_list_nr_ranges(pl);
 
+		struct dma_range_iter iter;
+		struct dma_range first;
+		phys_addr_t phys;
+
 		/* Each range has its own IOVA allocation (or bounce slot) */
 		KUNIT_EXPECT_LE(test, dma_range_list_nr_ranges(&dl), nr);
+		/* The first range is not granule aligned: it was bounced */
+		dma_range_iter_start(&iter, &dl);
+		KUNIT_ASSERT_TRUE(test, dma_range_iter_next(&iter, &first));
+		phys = iommu_iova_to_phys(iommu_get_dma_domain(dev),
+					  first.addr);
+		if (is_swiotlb_active(dev))
+			KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, phys));
+		else
+			kunit_info(test, "swiotlb inactive: bounce not checked\n");
 		expect_same_bytes(test, dev, pl, &dl, 0);
 		if (before >= 0)
 			KUNIT_EXPECT_EQ(test, mapping_count(dev), before + nr);
