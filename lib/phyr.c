@@ -450,6 +450,7 @@ int __phyr_store_append(struct phyr_store *store, u64 addr, u64 len,
 	store->nr_ranges = w.nr;
 	store->length = length;
 	store->max_last = max(store->max_last, last);
+	store->mem_types |= BIT(type);
 	return 0;
 
 err_free_spare:

@@ -111,15 +111,24 @@ build_kernel() {
 # build_guest_tools - user-space programs that guest tests run, built on the
 # host from the laid tree against its UAPI headers (the guest runs them from
 # the read-only 9p root; guest_run tells it where, in the run dir's "tools"):
-# the mm selftests gup_test and gup_phyr, into $PHYR_OUT/guest-tools.
+# the mm selftests gup_test and gup_phyr (with vm_util.c), and every other
+# tools/testing/selftests/DIR/NAME.c of this repository, into
+# $PHYR_OUT/guest-tools/NAME.
 build_guest_tools() {
-	local sel=$PHYR_TREE/tools/testing/selftests dst=$PHYR_OUT/guest-tools t
+	local sel=$PHYR_TREE/tools/testing/selftests dst=$PHYR_OUT/guest-tools t f
 	mkdir -p "$dst"
 	(cd "$PHYR_TREE" && make -s O="$PHYR_OUT" "${PHYR_MAKE_VARS[@]}" headers_install) \
 		>"$dst/headers.log" 2>&1 || { cat "$dst/headers.log" >&2; return 1; }
 	for t in gup_test gup_phyr; do
 		gcc -O2 -Wall -I "$PHYR_TREE" -I "$sel/mm" -isystem "$PHYR_OUT/usr/include" \
 			-o "$dst/$t" "$sel/mm/$t.c" "$sel/mm/vm_util.c" -lpthread \
+			>"$dst/$t.log" 2>&1 || { cat "$dst/$t.log" >&2; return 1; }
+	done
+	for f in $(our_kernel_files | grep -E '^tools/testing/selftests/[^/]+/[^/]+\.c$' |
+		grep -v '^tools/testing/selftests/mm/'); do
+		t=$(basename "$f" .c)
+		gcc -O2 -Wall -isystem "$PHYR_OUT/usr/include" -idirafter "$PHYR_TREE/include" \
+			-o "$dst/$t" "$PHYR_TREE/$f" \
 			>"$dst/$t.log" 2>&1 || { cat "$dst/$t.log" >&2; return 1; }
 	done
 }

@@ -98,7 +98,9 @@ kunit_uml() {
 kunit_globs() {
 	local cfg uml modes glob g=""
 	while read -r cfg uml modes glob; do
-		case ",$modes," in *",$1,"*) g="${g:+$g,}$glob" ;; esac
+		case ",$modes," in *",$1,"*)
+			case ",$g," in *",$glob,"*) ;; *) g="${g:+$g,}$glob" ;; esac ;;
+		esac
 	done < <(kunit_lines)
 	echo "$g"
 }
@@ -133,7 +135,7 @@ guest_mode_tests() {
 		if [ -s "$ktap" ] && (cd "$PHYR_TREE" && "$PHYR_PYTHON" tools/testing/kunit/kunit.py parse \
 			--json="$json" "$ktap") >"$T_LOGS/kunit-$mode.log" 2>&1 ||
 			[ -s "$json" ]; then
-			"$PHYR_PYTHON" "$PHYR_HARNESS/lib/kunit_results.py" "kunit-$mode" "$json" |
+			"$PHYR_PYTHON" "$PHYR_HARNESS/lib/kunit_results.py" "kunit-$mode" "$json" "$ktap" |
 				while IFS=$'\t' read -r st nm why; do t_record "$st" "$nm" "$why"; done
 		else
 			t_record fail "kunit-$mode ($globs)" "no KUnit results from the guest ($T_LOGS/kunit-$mode.log)"

@@ -138,6 +138,8 @@ struct phyr_chunk {
  * @first_offset: Offset of the first byte of the list in its 4 KiB page;
  *                skipped at the start of the first entry unless it is BYTE.
  * @tail_trim: Bytes trimmed from the end of the last entry.
+ * @mem_types: Bit n set if a range of &enum phyr_mem_type n is in the list,
+ *             so a consumer can reject a type in O(1).
  * @head: First chunk, stored inline.
  * @inline_words: Room for the words of @head; must follow it directly.
  *
@@ -156,6 +158,7 @@ struct phyr_store {
 	u16 tail_pos;
 	u16 first_offset;
 	u16 tail_trim;
+	u8 mem_types;
 	struct phyr_chunk head;
 	u32 inline_words[PHYR_INLINE_WORDS];
 };
@@ -178,6 +181,12 @@ struct phyr_list {
  * @store: The ranges: @own, or the store of the CPU list this list aliases.
  * @aliased: True if @store belongs to a &struct phyr_list.
  * @own: Storage used when the list is not an alias.
+ * @map_priv: Private to dma_map_phyrs() and dma_unmap_phyrs(): what the
+ *            unmap needs to undo the mapping (the CPU list, or the
+ *            temporary scatterlist of a device with &struct dma_map_ops).
+ *            %NULL unless the list holds a mapping; nobody else may touch
+ *            it.  dma_range_list_init() and dma_range_list_destroy() clear
+ *            it.
  *
  * Same encoding and same costs as &struct phyr_list, as a distinct type.
  * An aliased list is read-only and never frees the aliased memory.  A
@@ -187,6 +196,7 @@ struct dma_range_list {
 	const struct phyr_store *store;
 	bool aliased;
 	struct phyr_store own;
+	void *map_priv;
 };
 
 /**
@@ -371,6 +381,21 @@ static inline unsigned int phyr_list_first_offset(const struct phyr_list *pl)
 static inline u64 phyr_list_max_addr(const struct phyr_list *pl)
 {
 	return pl->store.max_last;
+}
+
+/**
+ * phyr_list_has_mem_type() - Test whether a list holds a memory type.
+ * @pl: List.
+ * @type: Memory type.
+ *
+ * Context: Any context.
+ * Return: True if some range of @pl has memory type @type, in O(1).
+ */
+static inline bool phyr_list_has_mem_type(const struct phyr_list *pl,
+					  enum phyr_mem_type type)
+{
+	return (unsigned int)type < PHYR_MEM_NR_TYPES &&
+	       (pl->store.mem_types & BIT(type));
 }
 
 /**
