@@ -4,14 +4,20 @@
 # populated and not, with pin_user_pages_fast(), with the same plus
 # sg_alloc_append_table_from_pages() (what ib_umem_get() does) and with
 # get_user_phyrs(); print the best of REPEATS get/put times and the ratios.
-# Runs in the guest:  ./phyr boot -- harness/guest/bench-gup.sh [MiB [REPEATS]]
+# Runs in the guest:
+#   ./phyr boot -- harness/guest/bench-gup.sh [MiB [REPEATS [WHICH]]]
+# WHICH: "populated", "unpopulated" or "both" (default).  Under TCG, 1 GiB
+# populated takes about a minute; unpopulated runs fault the memory in
+# for every pin and take four more.
 size=${1:-1024}
 repeats=${2:-3}
+which=${3:-both}
 tools=$(cat /tmp/out/tools 2>/dev/null)
 [ -x "$tools/gup_test" ] || { echo "bench-gup: no gup_test in '$tools'"; exit 1; }
 rc=0
 for mem in "4K:-T" "THP:-t" "hugetlb-2M:-H" "hugetlb-1G:-G"; do
 	for pop in populated unpopulated; do
+		[ "$which" = both ] || [ "$which" = "$pop" ] || continue
 		args=${mem#*:}
 		[ "$pop" = unpopulated ] && args="$args -z"
 		echo "=== ${mem%%:*} $pop: gup_test -P -m $size -r $repeats $args"
