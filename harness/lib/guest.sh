@@ -17,7 +17,7 @@ PHYR_HUGEPAGES=${PHYR_HUGEPAGES:-"hugepagesz=1G hugepages=1 hugepagesz=2M hugepa
 # mode_args MODE - print QEMU devices then "|" then kernel parameters.
 mode_args() {
 	case "$1" in
-	direct)  echo "| iommu=off movablecore=1G" ;;
+	direct)  echo "| iommu=off" ;;
 	iommu)   echo "-device intel-iommu,intremap=on | intel_iommu=on iommu.strict=1 iommu.passthrough=0" ;;
 	pt)      echo "-device intel-iommu,intremap=on | intel_iommu=on iommu=pt" ;;
 	swiotlb) echo "| iommu=off swiotlb=force" ;;
