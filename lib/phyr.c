@@ -149,7 +149,7 @@ static void phyr_ent_encode(const struct phyr_ent *e, u32 *w)
 	w[1] = upper_32_bits(w0);
 }
 
-static bool phyr_ent_decode(const u32 *w, struct phyr_ent *e)
+static __always_inline bool phyr_ent_decode(const u32 *w, struct phyr_ent *e)
 {
 	u64 w0 = (u64)w[1] << 32 | w[0];
 	unsigned int order;
@@ -511,7 +511,8 @@ void __phyr_iter_start(struct phyr_iter *iter, const struct phyr_store *store)
 EXPORT_SYMBOL_GPL(__phyr_iter_start);
 
 /* Decode the entry under the cursor; false at the end of the list. */
-static bool phyr_iter_peek(struct phyr_iter *iter, struct phyr_ent *e)
+static __always_inline bool phyr_iter_peek(struct phyr_iter *iter,
+					   struct phyr_ent *e)
 {
 	if (!iter->remaining)
 		return false;
