@@ -29,7 +29,10 @@
  *
  *  unit    What one lower-level map call mapped: a range of the CPU list,
  *          or a piece of it when the path cuts ranges.  Each unit gets
- *          its own DMA-API debug entry, trace event and unmap call.
+ *          its own trace event and unmap call, and its own DMA-API debug
+ *          entry, except on the one-IOVA path: there DMA-API debugging
+ *          gets one entry per run of units contiguous in DMA space, as
+ *          dma_map_sg() gives it one per DMA segment it returns.
  *  path    One of the four above.  The unmap and sync calls find it
  *          again from the device (as mapping.c does) and from whether the
  *          DMA list is an alias, so nothing records it.
@@ -198,61 +201,107 @@ static bool phyr_dma_unmap_hooks_on(void)
 	return trace_dma_unmap_page_enabled() || debug_dma_active();
 }
 
+/* The DMA-API debug entry of a unit or of a group of units. */
+static void phyr_dma_debug_mapped(struct device *dev,
+				  const struct phyr_dma_unit *u,
+				  enum dma_data_direction dir,
+				  unsigned long attrs)
+{
+	debug_dma_map_page(dev, pfn_to_page(PHYS_PFN(u->phys)),
+			   offset_in_page(u->phys), u->len, dir, u->dma, attrs);
+	/* The errno returned by dma_map_phyrs() is the error check */
+	debug_dma_mapping_error(dev, u->dma);
+}
+
 static void phyr_dma_unit_mapped(struct device *dev,
 				 const struct phyr_dma_unit *u,
 				 enum dma_data_direction dir,
-				 unsigned long attrs)
+				 unsigned long attrs, bool debug)
 {
-	struct page *page = pfn_to_page(PHYS_PFN(u->phys));
-	size_t offset = offset_in_page(u->phys);
-
-	kmsan_handle_dma(page, offset, u->len, dir);
+	kmsan_handle_dma(pfn_to_page(PHYS_PFN(u->phys)),
+			 offset_in_page(u->phys), u->len, dir);
 	trace_dma_map_page(dev, u->phys, u->dma, u->len, dir, attrs);
-	debug_dma_map_page(dev, page, offset, u->len, dir, u->dma, attrs);
-	/* The errno returned by dma_map_phyrs() is the error check */
-	debug_dma_mapping_error(dev, u->dma);
+	if (debug)
+		phyr_dma_debug_mapped(dev, u, dir, attrs);
 }
 
 static void phyr_dma_unit_unmapped(struct device *dev,
 				   const struct phyr_dma_unit *u,
 				   enum dma_data_direction dir,
-				   unsigned long attrs)
+				   unsigned long attrs, bool debug)
 {
 	trace_dma_unmap_page(dev, u->dma, u->len, dir, attrs);
-	debug_dma_unmap_page(dev, u->dma, u->len, dir);
+	if (debug)
+		debug_dma_unmap_page(dev, u->dma, u->len, dir);
 }
 
-/* Run the map hooks for every unit of a successful mapping. */
+/*
+ * Groups: units that follow each other in DMA address space.  The one-IOVA
+ * path gives DMA-API debugging one entry per group, named after the CPU
+ * address of its first byte, as dma_map_sg() gives one per DMA segment it
+ * returns: one entry for a list mapped into one DMA range, however many
+ * ranges it has.  Returns true when @u extended @g; otherwise the caller
+ * closes @g and starts a new one at @u.
+ */
+static bool phyr_dma_group_extend(struct phyr_dma_unit *g,
+				  const struct phyr_dma_unit *u)
+{
+	if (!g->len || g->dma + g->len != u->dma)
+		return false;
+	g->len += u->len;
+	return true;
+}
+
+/*
+ * Run the map hooks for every unit of a successful mapping; DMA-API
+ * debugging sees each unit, or each group if @grouped.
+ */
 static void phyr_dma_hooks_mapped(struct device *dev,
 				  const struct phyr_list *phyrs,
 				  const struct dma_range_list *dl, u64 max,
 				  enum dma_data_direction dir,
-				  unsigned long attrs)
+				  unsigned long attrs, bool grouped)
 {
+	struct phyr_dma_unit u, g = {};
 	struct phyr_dma_walk w;
-	struct phyr_dma_unit u;
 
 	if (!phyr_dma_map_hooks_on())
 		return;
 	phyr_dma_walk_start(&w, phyrs, dl, max);
-	while (phyr_dma_walk_next(&w, &u))
-		phyr_dma_unit_mapped(dev, &u, dir, attrs);
+	while (phyr_dma_walk_next(&w, &u)) {
+		phyr_dma_unit_mapped(dev, &u, dir, attrs, !grouped);
+		if (!grouped || phyr_dma_group_extend(&g, &u))
+			continue;
+		if (g.len)
+			phyr_dma_debug_mapped(dev, &g, dir, attrs);
+		g = u;
+	}
+	if (g.len)
+		phyr_dma_debug_mapped(dev, &g, dir, attrs);
 }
 
 static void phyr_dma_hooks_unmapped(struct device *dev,
 				    const struct phyr_list *phyrs,
 				    const struct dma_range_list *dl, u64 max,
 				    enum dma_data_direction dir,
-				    unsigned long attrs)
+				    unsigned long attrs, bool grouped)
 {
+	struct phyr_dma_unit u, g = {};
 	struct phyr_dma_walk w;
-	struct phyr_dma_unit u;
 
 	if (!phyr_dma_unmap_hooks_on())
 		return;
 	phyr_dma_walk_start(&w, phyrs, dl, max);
-	while (phyr_dma_walk_next(&w, &u))
-		phyr_dma_unit_unmapped(dev, &u, dir, attrs);
+	while (phyr_dma_walk_next(&w, &u)) {
+		phyr_dma_unit_unmapped(dev, &u, dir, attrs, !grouped);
+		if (!grouped || phyr_dma_group_extend(&g, &u))
+			continue;
+		if (g.len)
+			debug_dma_unmap_page(dev, g.dma, g.len, dir);
+		g = u;
+	}
+	if (g.len)
+		debug_dma_unmap_page(dev, g.dma, g.len, dir);
 }
 
 /* The CPU list of an aliased DMA list, or the one kept in map_priv. */
@@ -279,7 +328,7 @@ static void phyr_dma_map_alias(struct device *dev,
 			       struct dma_range_list *dl)
 {
 	dma_range_list_alias(dl, phyrs);
-	phyr_dma_hooks_mapped(dev, phyrs, NULL, U64_MAX, dir, attrs);
+	phyr_dma_hooks_mapped(dev, phyrs, NULL, U64_MAX, dir, attrs, false);
 }
 
 /* --- dma-direct, one unit at a time ------------------------------------ */
@@ -295,7 +344,7 @@ static void phyr_dma_unmap_unit(struct device *dev, enum phyr_dma_path path,
 	else
 		iommu_dma_unmap_page(dev, u->dma, u->len, dir, attrs);
 	if (hooks)
-		phyr_dma_unit_unmapped(dev, u, dir, attrs);
+		phyr_dma_unit_unmapped(dev, u, dir, attrs, true);
 }
 
 /* Undo the first @nr units of a per-unit mapping, then empty @dl. */
@@ -384,7 +433,7 @@ static int phyr_dma_map_units(struct device *dev, enum phyr_dma_path path,
 			goto out_unmap;
 		}
 		if (hooks)
-			phyr_dma_unit_mapped(dev, &u, dir, attrs);
+			phyr_dma_unit_mapped(dev, &u, dir, attrs, true);
 
 		/* Units contiguous in DMA space go to @dl in one append */
 		if (run_len && run_start + run_len == u.dma) {
@@ -426,13 +475,28 @@ out_unmap:
 	return ret;
 }
 
-/* Sync every unit of a per-unit mapping. */
+/* DMA-API debugging's view of a sync of @u: a unit or a group. */
+static void phyr_dma_debug_sync(struct device *dev,
+				const struct phyr_dma_unit *u,
+				enum dma_data_direction dir, bool for_cpu)
+{
+	if (for_cpu)
+		debug_dma_sync_single_for_cpu(dev, u->dma, u->len, dir);
+	else
+		debug_dma_sync_single_for_device(dev, u->dma, u->len, dir);
+}
+
+/*
+ * Sync every unit of a mapping.  The one-IOVA path tells DMA-API debugging
+ * per group, as its entries are per group (phyr_dma_group_extend()).
+ */
 static void phyr_dma_sync_units(struct device *dev, enum phyr_dma_path path,
 				const struct dma_range_list *dl,
 				enum dma_data_direction dir, bool for_cpu)
 {
+	bool grouped = path == PHYR_DMA_IOMMU;
+	struct phyr_dma_unit u, g = {};
 	struct phyr_dma_walk w;
-	struct phyr_dma_unit u;
 	u64 i;
 
 	phyr_dma_walk_start(&w, phyr_dma_cpu_list(dl), dl,
@@ -449,7 +513,6 @@ static void phyr_dma_sync_units(struct device *dev, enum phyr_dma_path path,
 				 !dev_is_dma_coherent(dev))
 				arch_sync_dma_for_cpu(u.phys, u.len, dir);
 			trace_dma_sync_single_for_cpu(dev, u.dma, u.len, dir);
-			debug_dma_sync_single_for_cpu(dev, u.dma, u.len, dir);
 		} else {
 			if (path == PHYR_DMA_DIRECT)
 				dma_direct_sync_single_for_device(dev, u.dma,
@@ -462,12 +525,19 @@ static void phyr_dma_sync_units(struct device *dev, enum phyr_dma_path path,
 				arch_sync_dma_for_device(u.phys, u.len, dir);
 			trace_dma_sync_single_for_device(dev, u.dma, u.len,
 							 dir);
-			debug_dma_sync_single_for_device(dev, u.dma, u.len,
-							 dir);
+		}
+		if (!grouped) {
+			phyr_dma_debug_sync(dev, &u, dir, for_cpu);
+		} else if (!phyr_dma_group_extend(&g, &u)) {
+			if (g.len)
+				phyr_dma_debug_sync(dev, &g, dir, for_cpu);
+			g = u;
 		}
 		if (!(i % PHYR_DMA_RESCHED_UNITS))
 			cond_resched();
 	}
+	if (g.len)
+		phyr_dma_debug_sync(dev, &g, dir, for_cpu);
 	if (for_cpu && path == PHYR_DMA_IOMMU && !dev_is_dma_coherent(dev))
 		arch_sync_dma_for_cpu_all();
 }
@@ -504,7 +574,7 @@ static int phyr_dma_map_iommu(struct device *dev,
 	if (ret)
 		return ret;
 	dl->map_priv = (void *)phyrs;
-	phyr_dma_hooks_mapped(dev, phyrs, dl, U64_MAX, dir, attrs);
+	phyr_dma_hooks_mapped(dev, phyrs, dl, U64_MAX, dir, attrs, true);
 	return 0;
 }
 
@@ -518,7 +588,7 @@ static void phyr_dma_unmap_iommu(struct device *dev,
 	if (!dev_is_dma_coherent(dev) && !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
 		phyr_dma_iommu_cache(dev, phyrs, dir, true);
 	iommu_dma_unmap_phyrs(dev, dl);
-	phyr_dma_hooks_unmapped(dev, phyrs, dl, U64_MAX, dir, attrs);
+	phyr_dma_hooks_unmapped(dev, phyrs, dl, U64_MAX, dir, attrs, true);
 	dma_range_list_destroy(dl);
 }
 
@@ -692,8 +762,9 @@ static void phyr_dma_sync_ops(struct device *dev,
  * kept until the unmap.  Ranges are not split at dma_get_max_seg_size():
  * a driver with segment limits cuts the DMA ranges as it walks them.
  *
- * DMA-API debugging, KMSAN and the dma_map_page trace event see every
- * range (the dma_map_sg ones for dma_map_ops devices).  After a
+ * KMSAN and the dma_map_page trace event see every range, and DMA-API
+ * debugging every range or, behind an IOMMU, every DMA range returned (the
+ * dma_map_sg hooks for dma_map_ops devices).  After a
  * successful call the memory belongs to the device until
  * dma_sync_phyrs_for_cpu() or dma_unmap_phyrs().
  *
@@ -787,7 +858,7 @@ void dma_unmap_phyrs(struct device *dev, struct dma_range_list *dl,
 	switch (path) {
 	case PHYR_DMA_ALIAS:
 		phyr_dma_hooks_unmapped(dev, phyr_dma_cpu_list(dl), NULL,
-					U64_MAX, dir, attrs);
+					U64_MAX, dir, attrs, false);
 		dma_range_list_destroy(dl);
 		break;
 	case PHYR_DMA_DIRECT:

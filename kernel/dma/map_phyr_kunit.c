@@ -807,12 +807,20 @@ static void dma_phyr_mode_1g_thp(struct kunit *test)
 			   phyr_list_nr_ranges(pl),
 			   dma_range_list_nr_ranges(&dl),
 			   dma_range_list_is_alias(&dl) ? " (alias)" : "");
-		if (use_dma_iommu(dev))
+		if (use_dma_iommu(dev)) {
 			KUNIT_EXPECT_EQ(test, dma_range_list_nr_ranges(&dl), 1);
-		else
+			/* DMA-API debug: one entry for the one DMA range */
+			if (before >= 0)
+				KUNIT_EXPECT_EQ(test, mapping_count(dev),
+						before + 1);
+		} else {
 			KUNIT_EXPECT_TRUE(test, dma_range_list_is_alias(&dl));
+		}
 		KUNIT_EXPECT_EQ(test, dma_range_list_length(&dl), len);
 		expect_same_bytes(test, dev, pl, &dl, 0);
+		/* DMA-API debug checks each sync against its entries */
+		dma_sync_phyrs_for_cpu(dev, &dl, DMA_BIDIRECTIONAL);
+		dma_sync_phyrs_for_device(dev, &dl, DMA_BIDIRECTIONAL);
 		dma_unmap_phyrs(dev, &dl, DMA_BIDIRECTIONAL, 0);
 	}
 	expect_mappings(test, dev, before);
