@@ -82,7 +82,7 @@ static int container = -1, group = -1, device = -1;
 static volatile uint8_t *bar0;
 static size_t bar0_size;
 static uint8_t *dst_buf;	/* a 4 KiB-page mapping edu copies through */
-static uint64_t dst_iova = 1UL << 40;
+static uint64_t dst_iova = 1UL << 36;	/* QEMU's VT-d: 39-bit IOVAs */
 
 /* ---- sysfs, /proc ---------------------------------------------------- */
 
@@ -858,7 +858,7 @@ static void cleanup(void)
 int main(int argc, char **argv)
 {
 	size_t size = 1 * GiB;
-	int rounds = 3, opt, rc = 0;
+	int rounds = 3, opt, rc = 0, ret;
 	bool do_bench = false;
 
 	while ((opt = getopt(argc, argv, "bm:r:")) != -1) {
@@ -892,8 +892,12 @@ int main(int argc, char **argv)
 
 	dst_buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (dst_buf == MAP_FAILED || map_dma(dst_buf, dst_iova, PAGE, RW))
-		ksft_exit_fail_msg("cannot map the destination buffer\n");
+	if (dst_buf == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	ret = map_dma(dst_buf, dst_iova, PAGE, RW);
+	if (ret)
+		ksft_exit_fail_msg("MAP_DMA of the destination buffer: %s\n",
+				   strerror(-ret));
 
 	if (do_bench) {
 		rc = bench(size, rounds);
