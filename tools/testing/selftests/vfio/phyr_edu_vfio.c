@@ -79,10 +79,26 @@
 
 static char bdf[256];
 static int container = -1, group = -1, device = -1;
-static volatile uint8_t *bar0;
+static uint8_t *bar0;		/* MMIO: accessed by edu_rd*() and edu_wr64() */
 static size_t bar0_size;
 static uint8_t *dst_buf;	/* a 4 KiB-page mapping edu copies through */
 static uint64_t dst_iova = 1UL << 36;	/* QEMU's VT-d: 39-bit IOVAs */
+
+/* MMIO accesses the compiler neither merges nor drops: relaxed atomics */
+static uint32_t edu_rd32(unsigned int reg)
+{
+	return __atomic_load_n((uint32_t *)(bar0 + reg), __ATOMIC_RELAXED);
+}
+
+static uint64_t edu_rd64(unsigned int reg)
+{
+	return __atomic_load_n((uint64_t *)(bar0 + reg), __ATOMIC_RELAXED);
+}
+
+static void edu_wr64(unsigned int reg, uint64_t v)
+{
+	__atomic_store_n((uint64_t *)(bar0 + reg), v, __ATOMIC_RELAXED);
+}
 
 /* ---- sysfs, /proc ---------------------------------------------------- */
 
@@ -121,7 +137,7 @@ static void set_phyr_pin(bool on)
 }
 
 /* nr_foll_pin_acquired or _released, every CPU's delta folded in */
-static long vmstat(const char *name)
+static long pin_stat(const char *name)
 {
 	char key[64];
 	long v = -1, val;
@@ -161,8 +177,8 @@ struct counters {
 static struct counters counters(void)
 {
 	struct counters c = {
-		.acquired = vmstat("nr_foll_pin_acquired"),
-		.released = vmstat("nr_foll_pin_released"),
+		.acquired = pin_stat("nr_foll_pin_acquired"),
+		.released = pin_stat("nr_foll_pin_released"),
 		.vmlck = vmlck_kib(),
 	};
 	return c;
@@ -180,9 +196,10 @@ static bool counters_moved(const char *name, struct counters c0,
 
 	if (held == pinned && c.vmlck - c0.vmlck == locked_kib)
 		return true;
-	ksft_print_msg("%s: %ld pages held pinned (want %ld), VmLck %+ld KiB (want %+ld); acquired %+ld released %+ld\n",
-		       name, held, pinned, c.vmlck - c0.vmlck, locked_kib,
-		       c.acquired - c0.acquired, c.released - c0.released);
+	ksft_print_msg("%s: %ld pages held pinned (want %ld), VmLck %+ld KiB (want %+ld)\n",
+		       name, held, pinned, c.vmlck - c0.vmlck, locked_kib);
+	ksft_print_msg("%s: nr_foll_pin_acquired %+ld, nr_foll_pin_released %+ld\n",
+		       name, c.acquired - c0.acquired, c.released - c0.released);
 	return false;
 }
 
@@ -308,9 +325,9 @@ static void vfio_open(void)
 		    device, reg.offset);
 	if (bar0 == MAP_FAILED)
 		ksft_exit_fail_msg("mmap BAR0: %s\n", strerror(errno));
-	if (*(volatile uint32_t *)(bar0 + EDU_REG_IDENT) != EDU_IDENT)
+	if (edu_rd32(EDU_REG_IDENT) != EDU_IDENT)
 		ksft_exit_fail_msg("BAR0 ident %#x, not edu\n",
-				   *(volatile uint32_t *)(bar0 + EDU_REG_IDENT));
+				   edu_rd32(EDU_REG_IDENT));
 
 	/* Bus master on, or edu's DMA goes nowhere */
 	reg.index = VFIO_PCI_CONFIG_REGION_INDEX;
@@ -325,7 +342,7 @@ static void vfio_open(void)
 static void vfio_close(void)
 {
 	if (bar0 && bar0 != MAP_FAILED)
-		munmap((void *)bar0, bar0_size);
+		munmap(bar0, bar0_size);
 	bar0 = NULL;
 	if (device >= 0)
 		close(device);
@@ -333,7 +350,9 @@ static void vfio_close(void)
 		close(group);
 	if (container >= 0)
 		close(container);
-	device = group = container = -1;
+	device = -1;
+	group = -1;
+	container = -1;
 }
 
 static int map_dma(void *vaddr, uint64_t iova, uint64_t size, uint32_t flags)
@@ -367,11 +386,6 @@ static long long unmap_dma(uint64_t iova, uint64_t size)
 
 /* ---- edu DMA --------------------------------------------------------- */
 
-static void edu_wr64(unsigned int reg, uint64_t v)
-{
-	*(volatile uint64_t *)(bar0 + reg) = v;
-}
-
 /* One edu DMA of @len bytes; 100 ms of virtual time */
 static bool edu_dma(uint64_t src, uint64_t dst, uint64_t len, uint64_t cmd)
 {
@@ -383,7 +397,7 @@ static bool edu_dma(uint64_t src, uint64_t dst, uint64_t len, uint64_t cmd)
 	edu_wr64(EDU_REG_CNT, len);
 	edu_wr64(EDU_REG_CMD, cmd | EDU_CMD_RUN);
 	for (i = 0; i < 1000; i++) {
-		if (!(*(volatile uint64_t *)(bar0 + EDU_REG_CMD) & EDU_CMD_RUN))
+		if (!(edu_rd64(EDU_REG_CMD) & EDU_CMD_RUN))
 			return true;
 		nanosleep(&ts, NULL);
 	}
@@ -415,7 +429,7 @@ static bool edu_check(const char *name, uint8_t *buf, uint64_t iova,
 	size_t to[] = { size - BLOCK, BLOCK, size / 2 - BLOCK / 2 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(off); i++) {
 		uint8_t want[BLOCK];
 
 		fill(buf + off[i], BLOCK, seed + i);
@@ -434,9 +448,8 @@ static bool edu_check(const char *name, uint8_t *buf, uint64_t iova,
 		if (!edu_dma(EDU_BUF, iova + to[i], BLOCK, EDU_CMD_TO_PCI))
 			return false;
 		if (memcmp(buf + to[i], want, BLOCK)) {
-			ksft_print_msg("%s: block written through IOVA %#llx (offset %#zx) differs\n",
-				       name, (unsigned long long)(iova + to[i]),
-				       to[i]);
+			ksft_print_msg("%s: block written to IOVA %#llx differs\n",
+				       name, (unsigned long long)(iova + to[i]));
 			return false;
 		}
 	}
@@ -774,7 +787,7 @@ static void run_tests(bool phyr)
 	case_roundtrip(K_HUGE_1G, 1 * GiB, path);
 	case_partial(path);
 	case_pfnmap(path);
-	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(bad_cases); i++)
 		case_bad(&bad_cases[i], path);
 }
 
@@ -792,8 +805,10 @@ static int bench(size_t size, int rounds)
 {
 	int kind, r, rc = 0;
 
-	ksft_print_msg("MAP_DMA + UNMAP_DMA of %zu MiB, populated; best of %d rounds, N and Y alternating\n",
-		       size / MiB, rounds);
+	ksft_print_msg("MAP_DMA + UNMAP_DMA of %zu MiB, populated\n",
+		       size / MiB);
+	ksft_print_msg("best of %d rounds, phyr_pin=N and Y alternating\n",
+		       rounds);
 	ksft_print_msg("%-11s %9s %9s %7s   %9s %9s %7s\n", "memory", "map N",
 		       "map Y", "N/Y", "unmap N", "unmap Y", "N/Y");
 	for (kind = 0; kind < NR_KINDS; kind++) {
@@ -902,7 +917,7 @@ int main(int argc, char **argv)
 	if (do_bench) {
 		rc = bench(size, rounds);
 	} else {
-		ksft_set_plan(2 * (6 + sizeof(bad_cases) / sizeof(bad_cases[0])));
+		ksft_set_plan(2 * (6 + ARRAY_SIZE(bad_cases)));
 		run_tests(true);
 		run_tests(false);
 	}
