@@ -64,6 +64,7 @@
 #include <linux/phyr.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
@@ -73,7 +74,7 @@
 
 /* A pin in progress: the batch the walkers fill, and where it goes. */
 struct gup_phyr {
-	struct gup_runs runs;
+	struct gup_runs *runs;
 	struct gup_sink sink;
 	struct phyr_list *pl;
 	unsigned long skip;	/* bytes of the first page before the start */
@@ -95,7 +96,7 @@ static void gup_phyr_unpin_run(unsigned long pfn, unsigned long nr_pages,
  */
 static int gup_phyr_flush(struct gup_phyr *gp)
 {
-	struct gup_runs *runs = &gp->runs;
+	struct gup_runs *runs = gp->runs;
 	unsigned int i;
 	int ret = 0;
 
@@ -244,13 +245,17 @@ static int gup_phyr_pin(struct mm_struct *mm, unsigned long start,
 	int locked = 0;
 	long ret;
 
-	gp.sink.runs = &gp.runs;
+	gp.runs = kmalloc(sizeof(*gp.runs), GFP_KERNEL);
+	if (!gp.runs)
+		return -ENOMEM;
+	gp.runs->nr = 0;
+	gp.sink.runs = gp.runs;
 	while (fast && done < nr_pages) {
 		bool full;
 
 		done += gup_fast_sink(start + (done << PAGE_SHIFT), end,
 				      gup_flags, &gp.sink);
-		full = gp.runs.nr == GUP_RUNS_MAX;
+		full = gp.runs->nr == GUP_RUNS_MAX;
 		ret = gup_phyr_flush(&gp);
 		if (ret)
 			goto err_unpin;
@@ -276,10 +281,12 @@ static int gup_phyr_pin(struct mm_struct *mm, unsigned long start,
 			goto err_unpin;
 		done += n;
 	}
+	kfree(gp.runs);
 	return 0;
 
 err_unpin:
 	unpin_user_phyrs(pl);
+	kfree(gp.runs);
 	return ret;
 }
 
