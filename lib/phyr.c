@@ -340,6 +340,47 @@ VISIBLE_IF_KUNIT void phyr_chunk_free(struct phyr_chunk *chunk)
 }
 EXPORT_SYMBOL_IF_KUNIT(phyr_chunk_free);
 
+/*
+ * The common case of a list built a page or a folio at a time, without the
+ * two passes of the general case: @addr and @len make one naturally
+ * aligned power-of-two entry (an 8-byte NAT), the list already has a tail
+ * entry that neither merges with it nor needs rewriting (it ends on a page
+ * boundary: no trim), and the tail chunk has room.  The entries written
+ * are exactly those the general case would write.  Returns false, having
+ * changed nothing, if the general case must do it.
+ */
+static bool phyr_store_append_nat(struct phyr_store *store, u64 addr,
+				  u64 len, enum phyr_mem_type type, u64 length)
+{
+	struct phyr_chunk *tail = store->tail ?: &store->head;
+	u64 pages = len >> PHYR_PAGE_SHIFT;
+	struct phyr_ent t, e;
+
+	if (!store->nr_ranges || store->tail_trim ||
+	    store->nr_ranges == U32_MAX || phyr_page_off(addr | len) ||
+	    !is_power_of_2(pages) || (addr >> PHYR_PAGE_SHIFT) & (pages - 1) ||
+	    ilog2(pages) > PHYR_NAT_MAX_ORDER ||
+	    tail->used + 2 > phyr_chunk_cap(store, tail))
+		return false;
+	if (!phyr_ent_decode(&tail->words[store->tail_pos], &t) ||
+	    (t.type == type && t.start + t.len == addr))
+		return false;
+
+	e = (struct phyr_ent){
+		.start = addr, .len = len, .type = type,
+		.fmt = PHYR_FMT_NAT, .nwords = 2,
+	};
+	phyr_ent_encode(&e, &tail->words[tail->used]);
+	store->tail = tail;
+	store->tail_pos = tail->used;
+	tail->used += 2;
+	store->nr_ranges++;
+	store->length = length;
+	store->max_last = max(store->max_last, addr + len - 1);
+	store->mem_types |= BIT(type);
+	return true;
+}
+
 /**
  * __phyr_store_append() - Add a range to the end of a list store.
  * @store: Store of a &struct phyr_list or an unaliased &struct
@@ -380,6 +421,8 @@ int __phyr_store_append(struct phyr_store *store, u64 addr, u64 len,
 		return -EINVAL;
 	if (check_add_overflow(store->length, len, &length))
 		return -E2BIG;
+	if (phyr_store_append_nat(store, addr, len, type, length))
+		return 0;
 
 	segs[0] = (struct phyr_seg){
 		.addr = addr, .last = last, .type = type,
