@@ -381,48 +381,23 @@ static bool phyr_store_append_nat(struct phyr_store *store, u64 addr,
 	return true;
 }
 
-/**
- * __phyr_store_append() - Add a range to the end of a list store.
- * @store: Store of a &struct phyr_list or an unaliased &struct
- *         dma_range_list.
- * @addr: Address of the first byte.
- * @len: Length in bytes.
- * @type: Memory type.
- * @gfp: Memory allocation flags.
- *
- * The implementation of phyr_list_append() and dma_range_list_append();
- * use those.  The tail entry is merged with the new range when they are
- * contiguous and of the same type, otherwise sealed; see the rules at the
- * top of this file.
- *
- * Context: Any context.  May sleep if @gfp flags permit.  The caller
- * excludes concurrent readers and writers of @store.
- * Return: 0 on success; -EINVAL if @len is 0, @type is not valid or
- * @addr + @len - 1 overflows; -E2BIG if the store would exceed U32_MAX
- * ranges or a total length of U64_MAX; -ENOMEM if a chunk could not be
- * allocated.  On error @store is unchanged.  Amortised O(1): one entry
- * decoded, at most a few dozen written (for ranges beyond 16 TiB; one to
- * three otherwise) and at most one chunk allocated.
+/*
+ * The general case of __phyr_store_append(), out of line so that the fast
+ * path does not pay for its stack: pop the tail entry, count the entries
+ * and chunks the tail and the new range need, allocate, then write.
+ * @last and @length were checked by the caller.
  */
-int __phyr_store_append(struct phyr_store *store, u64 addr, u64 len,
-			enum phyr_mem_type type, gfp_t gfp)
+static noinline int phyr_store_append_slow(struct phyr_store *store,
+					   u64 addr, u64 len,
+					   enum phyr_mem_type type, gfp_t gfp,
+					   u64 last, u64 length)
 {
 	struct phyr_chunk *tail = store->tail ?: &store->head;
 	struct phyr_writer w = {};
 	struct phyr_seg segs[2];
 	unsigned int nr_segs = 1;
 	struct phyr_chunk *chunk;
-	u64 last, length;
 	unsigned int i;
-
-	might_alloc(gfp);
-	if (!len || (unsigned int)type >= PHYR_MEM_NR_TYPES ||
-	    check_add_overflow(addr, len - 1, &last))
-		return -EINVAL;
-	if (check_add_overflow(store->length, len, &length))
-		return -E2BIG;
-	if (phyr_store_append_nat(store, addr, len, type, length))
-		return 0;
 
 	segs[0] = (struct phyr_seg){
 		.addr = addr, .last = last, .type = type,
@@ -503,6 +478,46 @@ err_free_spare:
 		phyr_chunk_free(chunk);
 	}
 	return -ENOMEM;
+}
+
+/**
+ * __phyr_store_append() - Add a range to the end of a list store.
+ * @store: Store of a &struct phyr_list or an unaliased &struct
+ *         dma_range_list.
+ * @addr: Address of the first byte.
+ * @len: Length in bytes.
+ * @type: Memory type.
+ * @gfp: Memory allocation flags.
+ *
+ * The implementation of phyr_list_append() and dma_range_list_append();
+ * use those.  The tail entry is merged with the new range when they are
+ * contiguous and of the same type, otherwise sealed; see the rules at the
+ * top of this file.
+ *
+ * Context: Any context.  May sleep if @gfp flags permit.  The caller
+ * excludes concurrent readers and writers of @store.
+ * Return: 0 on success; -EINVAL if @len is 0, @type is not valid or
+ * @addr + @len - 1 overflows; -E2BIG if the store would exceed U32_MAX
+ * ranges or a total length of U64_MAX; -ENOMEM if a chunk could not be
+ * allocated.  On error @store is unchanged.  Amortised O(1): one entry
+ * decoded, at most a few dozen written (for ranges beyond 16 TiB; one to
+ * three otherwise) and at most one chunk allocated.
+ */
+int __phyr_store_append(struct phyr_store *store, u64 addr, u64 len,
+			enum phyr_mem_type type, gfp_t gfp)
+{
+	u64 last, length;
+
+	might_alloc(gfp);
+	if (!len || (unsigned int)type >= PHYR_MEM_NR_TYPES ||
+	    check_add_overflow(addr, len - 1, &last))
+		return -EINVAL;
+	if (check_add_overflow(store->length, len, &length))
+		return -E2BIG;
+	if (phyr_store_append_nat(store, addr, len, type, length))
+		return 0;
+	return phyr_store_append_slow(store, addr, len, type, gfp, last,
+				      length);
 }
 EXPORT_SYMBOL_GPL(__phyr_store_append);
 
