@@ -217,3 +217,198 @@ destroy:
 	dma_range_list_destroy(&umem->dma_ranges);
 	return ret;
 }
+
+#ifdef CONFIG_INFINIBAND_UMEM_BENCHMARK
+/*
+ * A/B registration benchmark, debugfs "ib_umem_bench": write
+ * "DEVICE ADDR LEN ROUNDS" (ADDR and LEN in hex, a buffer of the writing
+ * process), read back one line of figures.  Side A is ib_umem_get() +
+ * ib_umem_release() on DEVICE; side B is the Linux 6.12 algorithm on the
+ * same buffer and device, kept here and nowhere else: pin_user_pages_fast()
+ * into a one-page array, sg_alloc_append_table_from_pages(),
+ * ib_dma_map_sgtable_attrs(), and the reverse.  Rounds alternate ABBA;
+ * the best time of each side is reported, with the bytes each keeps for
+ * the life of an MR.
+ */
+#include <linux/debugfs.h>
+#include <linux/ktime.h>
+#include <linux/mutex.h>
+#include <linux/uaccess.h>
+
+struct umem_bench_side {
+	u64 get_ns;
+	u64 put_ns;
+	size_t bytes;
+	u64 entries;
+};
+
+static DEFINE_MUTEX(umem_bench_lock);
+static char umem_bench_out[512];
+
+static int umem_bench_phyr(struct ib_device *dev, unsigned long addr,
+			   size_t len, struct umem_bench_side *s)
+{
+	struct ib_umem *umem;
+	u64 t0, t1;
+
+	t0 = ktime_get_ns();
+	umem = ib_umem_get(dev, addr, len, IB_ACCESS_LOCAL_WRITE);
+	t1 = ktime_get_ns();
+	if (IS_ERR(umem))
+		return PTR_ERR(umem);
+	s->get_ns = t1 - t0;
+	s->bytes = phyr_list_alloc_bytes(&umem->phyrs) +
+		   dma_range_list_alloc_bytes(&umem->dma_ranges);
+	s->entries = phyr_list_nr_ranges(&umem->phyrs);
+	t0 = ktime_get_ns();
+	ib_umem_release(umem);
+	s->put_ns = ktime_get_ns() - t0;
+	return 0;
+}
+
+static int umem_bench_sg(struct ib_device *dev, unsigned long addr,
+			 size_t len, struct umem_bench_side *s)
+{
+	unsigned long cur = addr & PAGE_MASK;
+	unsigned long left = (PAGE_ALIGN(addr + len) - cur) >> PAGE_SHIFT;
+	struct sg_append_table sgt = {};
+	struct scatterlist *sg;
+	struct page **pages;
+	u64 t0, t1;
+	int ret = 0;
+	int i;
+
+	t0 = ktime_get_ns();
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	while (left) {
+		int got = pin_user_pages_fast(cur,
+					      min(left, PAGE_SIZE / sizeof(*pages)),
+					      FOLL_WRITE | FOLL_LONGTERM, pages);
+
+		if (got <= 0) {
+			ret = got ?: -EFAULT;
+			goto unpin;
+		}
+		cur += (unsigned long)got << PAGE_SHIFT;
+		left -= got;
+		ret = sg_alloc_append_table_from_pages(&sgt, pages, got, 0,
+						       (unsigned long)got << PAGE_SHIFT,
+						       ib_dma_max_seg_size(dev),
+						       left, GFP_KERNEL);
+		if (ret) {
+			unpin_user_pages(pages, got);
+			goto unpin;
+		}
+	}
+	ret = ib_dma_map_sgtable_attrs(dev, &sgt.sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret)
+		goto unpin;
+	t1 = ktime_get_ns();
+	s->get_ns = t1 - t0;
+	/* 32 B per entry and per chain link between 4 KiB blocks */
+	s->entries = sgt.sgt.orig_nents;
+	s->bytes = (s->entries + DIV_ROUND_UP(s->entries, SG_MAX_SINGLE_ALLOC - 1) - 1) *
+		   sizeof(struct scatterlist);
+	t0 = ktime_get_ns();
+	ib_dma_unmap_sgtable_attrs(dev, &sgt.sgt, DMA_BIDIRECTIONAL, 0);
+
+unpin:
+	for_each_sgtable_sg(&sgt.sgt, sg, i)
+		unpin_user_page_range_dirty_lock(sg_page(sg),
+						 DIV_ROUND_UP(sg->length, PAGE_SIZE),
+						 !ret);
+	sg_free_append_table(&sgt);
+	free_page((unsigned long)pages);
+	if (!ret)
+		s->put_ns = ktime_get_ns() - t0;
+	return ret;
+}
+
+static void umem_bench_keep_best(struct umem_bench_side *best,
+				 const struct umem_bench_side *s)
+{
+	if (!best->get_ns || s->get_ns < best->get_ns)
+		best->get_ns = s->get_ns;
+	if (!best->put_ns || s->put_ns < best->put_ns)
+		best->put_ns = s->put_ns;
+	best->bytes = s->bytes;
+	best->entries = s->entries;
+}
+
+static ssize_t umem_bench_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	struct umem_bench_side a = {}, b = {}, s;
+	char buf[128], name[IB_DEVICE_NAME_MAX];
+	unsigned long addr, len;
+	struct ib_device *dev;
+	unsigned int rounds, i;
+	int ret = 0;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	if (sscanf(buf, "%63s %lx %lx %u", name, &addr, &len, &rounds) != 4 ||
+	    !len || !rounds || rounds > 100)
+		return -EINVAL;
+	dev = ib_device_get_by_name(name, RDMA_DRIVER_UNKNOWN);
+	if (!dev)
+		return -ENODEV;
+
+	mutex_lock(&umem_bench_lock);
+	for (i = 0; i < rounds && !ret; i++) {
+		bool a_first = (i & 3) == 0 || (i & 3) == 3;
+
+		memset(&s, 0, sizeof(s));
+		ret = a_first ? umem_bench_phyr(dev, addr, len, &s) :
+				umem_bench_sg(dev, addr, len, &s);
+		if (ret)
+			break;
+		umem_bench_keep_best(a_first ? &a : &b, &s);
+		memset(&s, 0, sizeof(s));
+		ret = a_first ? umem_bench_sg(dev, addr, len, &s) :
+				umem_bench_phyr(dev, addr, len, &s);
+		if (ret)
+			break;
+		umem_bench_keep_best(a_first ? &b : &a, &s);
+	}
+	if (!ret)
+		snprintf(umem_bench_out, sizeof(umem_bench_out),
+			 "phyr get_ns %llu put_ns %llu bytes %zu ranges %llu sg get_ns %llu put_ns %llu bytes %zu nents %llu\n",
+			 a.get_ns, a.put_ns, a.bytes, a.entries,
+			 b.get_ns, b.put_ns, b.bytes, b.entries);
+	mutex_unlock(&umem_bench_lock);
+	ib_device_put(dev);
+	return ret ?: count;
+}
+
+static ssize_t umem_bench_read(struct file *file, char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&umem_bench_lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, umem_bench_out,
+				      strlen(umem_bench_out));
+	mutex_unlock(&umem_bench_lock);
+	return ret;
+}
+
+static const struct file_operations umem_bench_fops = {
+	.owner = THIS_MODULE,
+	.write = umem_bench_write,
+	.read = umem_bench_read,
+};
+
+static int __init umem_bench_init(void)
+{
+	debugfs_create_file("ib_umem_bench", 0600, NULL, NULL,
+			    &umem_bench_fops);
+	return 0;
+}
+late_initcall(umem_bench_init);
+#endif /* CONFIG_INFINIBAND_UMEM_BENCHMARK */

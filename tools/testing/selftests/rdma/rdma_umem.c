@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -41,8 +42,8 @@
 #define MAP_HUGE_2MB	(21 << MAP_HUGE_SHIFT)
 #define MAP_HUGE_1GB	(30 << MAP_HUGE_SHIFT)
 
-#define SZ_2M		(2UL << 20)
-#define SZ_1G		(1UL << 30)
+#define SZ_2M		0x200000UL
+#define SZ_1G		0x40000000UL
 #define BUF_LEN		(6UL << 20)	/* per buffer: spans several 2M pages */
 #define HEAD		123		/* unaligned start of each MR */
 #define ACCESS		(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
@@ -63,7 +64,7 @@ static int failures;
 	}								\
 } while (0)
 
-static long vmstat(const char *name)
+static long read_vmstat(const char *name)
 {
 	char key[64];
 	long val;
@@ -82,7 +83,8 @@ static long vmstat(const char *name)
 
 static long pins_held(void)
 {
-	return vmstat("nr_foll_pin_acquired") - vmstat("nr_foll_pin_released");
+	return read_vmstat("nr_foll_pin_acquired") -
+	       read_vmstat("nr_foll_pin_released");
 }
 
 static long vm_pin_kb(void)
@@ -138,7 +140,25 @@ static void *get_mem(const char *kind, size_t len, const char **why)
 		}
 		p = a;
 	} else if (!strcmp(kind, "4k")) {
+		/*
+		 * Fragmented: fault the pages in alternately with those of a
+		 * scratch mapping, which is then dropped, so that physically
+		 * consecutive pages rarely back virtually consecutive ones.
+		 */
+		char *q = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		size_t i;
+
 		madvise(p, len, MADV_NOHUGEPAGE);
+		if (q != MAP_FAILED)
+			madvise(q, len, MADV_NOHUGEPAGE);
+		for (i = 0; i < len; i += 4096) {
+			p[i] = 0;
+			if (q != MAP_FAILED)
+				q[i] = 0;
+		}
+		if (q != MAP_FAILED)
+			munmap(q, len);
 	}
 	memset(p, 0, len);	/* populate */
 	return p;
@@ -446,7 +466,54 @@ static void bad_input(void)
 	}
 }
 
-static void bench(void)
+/*
+ * The in-kernel A/B benchmark (CONFIG_INFINIBAND_UMEM_BENCHMARK): ib_umem_get()
+ * + ib_umem_release() against the 6.12 algorithm on the same buffer.
+ */
+static void ab_bench(const char *kind, void *p, size_t len)
+{
+	unsigned long long ag, ap, ar, bg, bp, bn;
+	unsigned long ab, bb;
+	char cmd[128], out[512];
+	int fd, n;
+
+	fd = open("/sys/kernel/debug/ib_umem_bench", O_RDWR);
+	if (fd < 0) {
+		printf("bench %s: no /sys/kernel/debug/ib_umem_bench (%s)\n",
+		       kind, strerror(errno));
+		failures++;
+		return;
+	}
+	n = snprintf(cmd, sizeof(cmd), "%s %lx %zx 4", ibv_get_device_name(ctx->device),
+		     (unsigned long)p, len);
+	if (write(fd, cmd, n) != n) {
+		printf("bench %s: A/B run failed: %s\n", kind, strerror(errno));
+		failures++;
+		close(fd);
+		return;
+	}
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, out, sizeof(out) - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = 0;
+	/* "phyr get_ns N put_ns N bytes N ranges N sg get_ns N ..." */
+#define AB_SIDE "%*s %llu %*s %llu %*s %lu %*s %llu"
+	if (sscanf(out, "phyr " AB_SIDE " sg " AB_SIDE,
+		   &ag, &ap, &ab, &ar, &bg, &bp, &bb, &bn) != 8) {
+		printf("bench %s: cannot parse '%s'\n", kind, out);
+		failures++;
+		return;
+	}
+	printf("A/B %-6s 1 GiB: get phyr %9.0f us  6.12 %9.0f us  (%.1fx)   ",
+	       kind, ag / 1e3, bg / 1e3, (double)bg / ag);
+	printf("release phyr %8.0f us  6.12 %8.0f us  (%.1fx)\n",
+	       ap / 1e3, bp / 1e3, (double)bp / ap);
+	printf("A/B %-6s 1 GiB: kept per MR: phyr %lu B (%llu ranges%s)  ",
+	       kind, ab, ar, ab ? "" : ", inline in struct ib_umem");
+	printf("6.12 sg %lu B (%llu entries)\n", bb, bn);
+}
+
+static void run_bench(void)
 {
 	static const char * const kinds[] = { "4k", "thp", "huge2m", "huge1g" };
 	unsigned int k, i, rounds = 3;
@@ -457,7 +524,7 @@ static void bench(void)
 		char *p = get_mem(kinds[k], SZ_1G, &why);
 
 		if (!p) {
-			printf("bench %s: skipped (%s)\n", kinds[k], why);
+			printf("reg %s: skipped (%s)\n", kinds[k], why);
 			continue;
 		}
 		for (i = 0; i < rounds; i++) {
@@ -466,7 +533,7 @@ static void bench(void)
 			double t1 = now_us();
 
 			if (!mr) {
-				printf("bench %s: ibv_reg_mr: %s\n", kinds[k],
+				printf("reg %s: ibv_reg_mr: %s\n", kinds[k],
 				       strerror(errno));
 				failures++;
 				break;
@@ -475,8 +542,9 @@ static void bench(void)
 			if (t1 - t0 < best)
 				best = t1 - t0;
 		}
-		printf("bench %-6s: ibv_reg_mr 1 GiB %10.0f us (best of %u), reg+dereg incl. rxe page table\n",
+		printf("reg %-6s: ibv_reg_mr 1 GiB %10.0f us (best of %u), with rxe's page table\n",
 		       kinds[k], best, rounds);
+		ab_bench(kinds[k], p, SZ_1G);
 		munmap(p, SZ_1G);
 	}
 }
@@ -496,7 +564,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc > 3 && !strcmp(argv[3], "bench")) {
-		bench();
+		run_bench();
 		return failures ? 1 : 0;
 	}
 	for (k = 0; k < 4; k++)
