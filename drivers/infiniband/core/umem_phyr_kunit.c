@@ -179,8 +179,8 @@ static void ib_umem_walks(struct kunit *test)
 	/* page-rounded DMA ranges cover exactly the pages */
 	i = 0;
 	ib_umem_for_each_dma_range(umem, diter, daddr, dlen) {
-		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(daddr) &&
-					PAGE_ALIGNED(dlen));
+		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(daddr));
+		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(dlen));
 		for (; dlen && i < npages; dlen -= PAGE_SIZE, daddr += PAGE_SIZE)
 			KUNIT_EXPECT_EQ_MSG(test, daddr,
 					    page_to_phys(pages[i++]),
