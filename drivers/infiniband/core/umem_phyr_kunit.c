@@ -114,7 +114,7 @@ static struct page **umem_expected(struct kunit *test, unsigned long addr,
 	return pages;
 }
 
-static void ib_umem_walks(struct kunit *test)
+static void ib_umem_walk_kinds(struct kunit *test)
 {
 	enum umem_kind kind = *(const enum umem_kind *)test->param_value;
 	unsigned long addr, npages, i, pgsz;
@@ -233,7 +233,7 @@ static void umem_kind_desc(const enum umem_kind *kind, char *desc)
 
 KUNIT_ARRAY_PARAM(umem_kind, umem_kinds, umem_kind_desc);
 
-static void ib_umem_errors(struct kunit *test)
+static void ib_umem_get_bad_input(struct kunit *test)
 {
 	struct ib_device *dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
 	unsigned long addr, ro, gone;
@@ -263,12 +263,12 @@ static void ib_umem_errors(struct kunit *test)
 }
 
 static struct kunit_case ib_umem_walks_cases[] = {
-	KUNIT_CASE_PARAM(ib_umem_walks, umem_kind_gen_params),
+	KUNIT_CASE_PARAM(ib_umem_walk_kinds, umem_kind_gen_params),
 	{}
 };
 
 static struct kunit_case ib_umem_errors_cases[] = {
-	KUNIT_CASE(ib_umem_errors),
+	KUNIT_CASE(ib_umem_get_bad_input),
 	{}
 };
 
