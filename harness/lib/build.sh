@@ -127,8 +127,12 @@ build_guest_tools() {
 	for f in $(our_kernel_files | grep -E '^tools/testing/selftests/[^/]+/[^/]+\.c$' |
 		grep -v '^tools/testing/selftests/mm/'); do
 		t=$(basename "$f" .c)
+		# verbs programs link the host's rdma-core (harness/packages)
+		libs=""
+		grep -q '<infiniband/verbs.h>' "$PHYR_TREE/$f" && libs=-libverbs
+		# shellcheck disable=SC2086
 		gcc -O2 -Wall -isystem "$PHYR_OUT/usr/include" -idirafter "$PHYR_TREE/include" \
-			-o "$dst/$t" "$PHYR_TREE/$f" \
+			-o "$dst/$t" "$PHYR_TREE/$f" $libs \
 			>"$dst/$t.log" 2>&1 || { cat "$dst/$t.log" >&2; return 1; }
 	done
 }

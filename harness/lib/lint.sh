@@ -149,10 +149,48 @@ lint_w1() {
 	rm -f "$log"
 }
 
+# lint_rdma_compile - every RDMA driver still compiles against the umem
+# API: the phyr .config plus config/rdma-compile.config (the InfiniBand
+# drivers as modules, COMPILE_TEST and the Kconfig symbols they depend on)
+# in its own output directory, and only drivers/infiniband/ is built (not
+# mlx5_core, ice, qed...).  Warm runs reuse the objects; ccache serves the
+# rest.
+lint_rdma_compile() {
+	local out=$PHYR_BUILD/out-rdma-compile frag=$PHYR_HARNESS/config/rdma-compile.config
+	local log t0 n
+	log=$(mktemp)
+	mkdir -p "$out"
+	cat "$PHYR_OUT/.config" "$frag" | sha1sum > "$out/.phyr-config-inputs.new"
+	if ! cmp -s "$out/.phyr-config-inputs.new" "$out/.phyr-config-inputs"; then
+		cp "$PHYR_OUT/.config" "$out/.config"
+		if ! (cd "$PHYR_TREE" &&
+		      scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag" &&
+		      make -s O="$out" "${PHYR_MAKE_VARS[@]}" olddefconfig) >"$log" 2>&1 ||
+		   ! check_config "$out" "$frag" 2>>"$log"; then
+			lint_result fail "RDMA drivers compile (configuring)" "$log"
+			rm -f "$log"
+			return 0
+		fi
+		mv -f "$out/.phyr-config-inputs.new" "$out/.phyr-config-inputs"
+	fi
+	t0=$(now_s)
+	say "compile-only build of drivers/infiniband/ in $out"
+	if (cd "$PHYR_TREE" && make O="$out" -j"$PHYR_JOBS" "${PHYR_MAKE_VARS[@]}" \
+		drivers/infiniband/) >"$log" 2>&1 && ! grep -qE 'warning:|error:' "$log"; then
+		n=$(find "$out/drivers/infiniband" -name '*.o' ! -name '*.mod.o' | wc -l)
+		lint_result pass "RDMA drivers compile ($n objects, $(elapsed "$t0") s)"
+	else
+		grep -E 'warning:|error:' "$log" > "$log.w" || tail -n 30 "$log" > "$log.w"
+		lint_result fail "RDMA drivers compile" "$log.w"
+		rm -f "$log.w"
+	fi
+	rm -f "$log"
+}
+
 # lint_all - every lint check; non-zero when any failed.
 lint_all() {
 	local fails
-	fails=$( { lint_checkpatch; lint_kerneldoc; lint_rst_directives; lint_w1; } | tee /dev/stderr | grep -c '^  FAIL')
+	fails=$( { lint_checkpatch; lint_kerneldoc; lint_rst_directives; lint_w1; lint_rdma_compile; } | tee /dev/stderr | grep -c '^  FAIL')
 	say "lint: $fails failed"
 	[ "$fails" -eq 0 ]
 }

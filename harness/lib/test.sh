@@ -189,6 +189,7 @@ run_all_tests() {
 		lint_kerneldoc
 		lint_rst_directives
 		lint_w1
+		lint_rdma_compile
 	fi
 
 	echo "=== sanitizer config (KASAN + lockdep + DEBUG_VM) ==="
