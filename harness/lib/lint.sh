@@ -175,8 +175,9 @@ lint_rdma_compile() {
 	fi
 	t0=$(now_s)
 	say "compile-only build of drivers/infiniband/ in $out"
-	if (cd "$PHYR_TREE" && make O="$out" -j"$PHYR_JOBS" "${PHYR_MAKE_VARS[@]}" \
-		drivers/infiniband/) >"$log" 2>&1 && ! grep -qE 'warning:|error:' "$log"; then
+	# (run_make_progress prints progress every 30 s: cold, this is long)
+	if run_make_progress "$log" O="$out" -j"$PHYR_JOBS" "${PHYR_MAKE_VARS[@]}" \
+		drivers/infiniband/ && ! grep -qE 'warning:|error:' "$log"; then
 		n=$(find "$out/drivers/infiniband" -name '*.o' ! -name '*.mod.o' | wc -l)
 		lint_result pass "RDMA drivers compile ($n objects, $(elapsed "$t0") s)"
 	else
