@@ -253,31 +253,46 @@ static bool phyr_dma_group_extend(struct phyr_dma_unit *g,
 }
 
 /*
- * Run the map hooks for every unit of a successful mapping; DMA-API
+ * Run the map (@map) or unmap hooks for every unit of a mapping; DMA-API
  * debugging sees each unit, or each group if @grouped.
  */
+static void phyr_dma_hooks(struct device *dev, const struct phyr_list *phyrs,
+			   const struct dma_range_list *dl, u64 max,
+			   enum dma_data_direction dir, unsigned long attrs,
+			   bool grouped, bool map)
+{
+	struct phyr_dma_unit u, g = {};
+	struct phyr_dma_walk w;
+
+	if (map ? !phyr_dma_map_hooks_on() : !phyr_dma_unmap_hooks_on())
+		return;
+	phyr_dma_walk_start(&w, phyrs, dl, max);
+	for (;;) {
+		bool more = phyr_dma_walk_next(&w, &u);
+
+		if (more && map)
+			phyr_dma_unit_mapped(dev, &u, dir, attrs, !grouped);
+		else if (more)
+			phyr_dma_unit_unmapped(dev, &u, dir, attrs, !grouped);
+		if (more && (!grouped || phyr_dma_group_extend(&g, &u)))
+			continue;
+		if (g.len && map)
+			phyr_dma_debug_mapped(dev, &g, dir, attrs);
+		else if (g.len)
+			debug_dma_unmap_page(dev, g.dma, g.len, dir);
+		if (!more)
+			break;
+		g = u;
+	}
+}
+
 static void phyr_dma_hooks_mapped(struct device *dev,
 				  const struct phyr_list *phyrs,
 				  const struct dma_range_list *dl, u64 max,
 				  enum dma_data_direction dir,
 				  unsigned long attrs, bool grouped)
 {
-	struct phyr_dma_unit u, g = {};
-	struct phyr_dma_walk w;
-
-	if (!phyr_dma_map_hooks_on())
-		return;
-	phyr_dma_walk_start(&w, phyrs, dl, max);
-	while (phyr_dma_walk_next(&w, &u)) {
-		phyr_dma_unit_mapped(dev, &u, dir, attrs, !grouped);
-		if (!grouped || phyr_dma_group_extend(&g, &u))
-			continue;
-		if (g.len)
-			phyr_dma_debug_mapped(dev, &g, dir, attrs);
-		g = u;
-	}
-	if (g.len)
-		phyr_dma_debug_mapped(dev, &g, dir, attrs);
+	phyr_dma_hooks(dev, phyrs, dl, max, dir, attrs, grouped, true);
 }
 
 static void phyr_dma_hooks_unmapped(struct device *dev,
@@ -286,22 +301,7 @@ static void phyr_dma_hooks_unmapped(struct device *dev,
 				    enum dma_data_direction dir,
 				    unsigned long attrs, bool grouped)
 {
-	struct phyr_dma_unit u, g = {};
-	struct phyr_dma_walk w;
-
-	if (!phyr_dma_unmap_hooks_on())
-		return;
-	phyr_dma_walk_start(&w, phyrs, dl, max);
-	while (phyr_dma_walk_next(&w, &u)) {
-		phyr_dma_unit_unmapped(dev, &u, dir, attrs, !grouped);
-		if (!grouped || phyr_dma_group_extend(&g, &u))
-			continue;
-		if (g.len)
-			debug_dma_unmap_page(dev, g.dma, g.len, dir);
-		g = u;
-	}
-	if (g.len)
-		debug_dma_unmap_page(dev, g.dma, g.len, dir);
+	phyr_dma_hooks(dev, phyrs, dl, max, dir, attrs, grouped, false);
 }
 
 /* The CPU list of an aliased DMA list, or the one kept in map_priv. */
