@@ -1,8 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Configure and build the kernel out of tree (O=) with ccache.
 #
-# Config variants: "phyr" = x86_64_defconfig + config/phyr.config;
-# "sanitize" = the same + config/sanitize.config (KASAN, lockdep, DEBUG_VM).
+# Config variants, one output folder each, all from one ccache:
+#   phyr      x86_64_defconfig + config/phyr.config (the tests: debugging on)
+#   sanitize  phyr + config/sanitize.config (KASAN, lockdep, DEBUG_VM)
+#   bench     phyr + config/bench.config (every debugging option off)
+#   stock     the pristine 6.12 tree, none of our files or patches, with the
+#             bench config (symbols the pristine Kconfig lacks are dropped)
+# Every speed figure compares stock with bench, or two calls inside bench.
 
 PHYR_MAKE_VARS=(CC="ccache gcc" HOSTCC="ccache gcc"
 	KBUILD_BUILD_TIMESTAMP="phyr" KBUILD_BUILD_USER=phyr KBUILD_BUILD_HOST=phyr)
@@ -12,7 +17,8 @@ config_fragments() {
 	case "$1" in
 	phyr) echo "$PHYR_HARNESS/config/phyr.config" ;;
 	sanitize) echo "$PHYR_HARNESS/config/phyr.config $PHYR_HARNESS/config/sanitize.config" ;;
-	*) die "unknown config variant '$1' (phyr, sanitize)" ;;
+	bench|stock) echo "$PHYR_HARNESS/config/phyr.config $PHYR_HARNESS/config/bench.config" ;;
+	*) die "unknown config variant '$1' (phyr, sanitize, bench, stock)" ;;
 	esac
 }
 
@@ -26,6 +32,11 @@ check_config() {
 		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
 		sym=${line%%=*}
 		val=${line#*=}
+		# The stock tree lacks our symbols: those are not asked for there
+		if [ -n "${PHYR_KCONFIG_SYMS:-}" ] &&
+		   ! grep -qxF "${sym#CONFIG_}" "$PHYR_KCONFIG_SYMS"; then
+			continue
+		fi
 		got=$(grep -E "^($sym=|# $sym is not set)" "$out/.config" | tail -n1)
 		case "$got" in
 		"$sym="*) got=${got#*=} ;;
@@ -39,16 +50,46 @@ check_config() {
 	return $bad
 }
 
-# configure VARIANT - (re)generate OUT/.config; sets PHYR_OUT.
+# stock_tree - the tree and output folder of the stock kernel: a hard-linked
+# copy of pristine (never written to), laid out as tree and out-* are, so
+# that ccache sees the same relative paths; sets PHYR_TREE and PHYR_OUT.
+# PHYR_STOCK_DIR (default build/VERSION/stock) lets several checkouts share
+# one stock kernel, which does not depend on the repository.
+stock_tree() {
+	local base=${PHYR_STOCK_DIR:-$PHYR_BUILD/stock} pristine="$PHYR_SRC_CACHE/$PHYR_VERSION/pristine"
+	if [ ! -f "$base/tree/.phyr-stock" ]; then
+		say "creating the stock tree $base/tree (pristine $PHYR_VERSION, none of our files)"
+		rm -rf "$base/tree" "$base/tree.tmp"
+		mkdir -p "$base"
+		cp -al "$pristine" "$base/tree.tmp" || die "cp -al failed"
+		echo "$PHYR_VERSION" > "$base/tree.tmp/.phyr-stock"
+		mv "$base/tree.tmp" "$base/tree"
+	fi
+	PHYR_TREE=$base/tree
+	PHYR_OUT=$base/out-stock
+	# Symbols the pristine Kconfig defines (check_config skips the others)
+	PHYR_KCONFIG_SYMS=$base/kconfig-symbols
+	[ -s "$PHYR_KCONFIG_SYMS" ] ||
+		find "$PHYR_TREE" -name 'Kconfig*' -type f -print0 |
+		xargs -0 grep -hoE '^[[:space:]]*(menu)?config[[:space:]]+[A-Za-z0-9_]+' |
+		awk '{ print $2 }' | sort -u > "$PHYR_KCONFIG_SYMS"
+}
+
+# configure VARIANT - (re)generate OUT/.config; sets PHYR_OUT (and, for
+# stock, PHYR_TREE: call it again with phyr to get the phyr tree back).
 configure() {
 	local variant=$1 frags
 	frags=$(config_fragments "$variant")
+	PHYR_TREE=$PHYR_BUILD/tree
 	PHYR_OUT=$PHYR_BUILD/out-$variant
+	PHYR_KCONFIG_SYMS=
+	[ "$variant" = stock ] && stock_tree
 	mkdir -p "$PHYR_OUT"
 	# shellcheck disable=SC2086
 	cat $frags "$PHYR_TREE/arch/x86/configs/x86_64_defconfig" | sha1sum > "$PHYR_OUT/.phyr-config-inputs.new"
 	# Kconfig files come from the laid tree: re-run when the series changes.
-	sha1sum "$PHYR_TREE/.phyr-manifest" >> "$PHYR_OUT/.phyr-config-inputs.new"
+	[ "$variant" = stock ] ||
+		sha1sum "$PHYR_TREE/.phyr-manifest" >> "$PHYR_OUT/.phyr-config-inputs.new"
 	if [ -f "$PHYR_OUT/.config" ] &&
 	   cmp -s "$PHYR_OUT/.phyr-config-inputs.new" "$PHYR_OUT/.phyr-config-inputs"; then
 		rm -f "$PHYR_OUT/.phyr-config-inputs.new"
@@ -105,7 +146,23 @@ build_kernel() {
 	hits=$(ccache -s 2>/dev/null | awk '/Hits:/ { print $2; exit }')
 	say "built $PHYR_OUT/arch/x86/boot/bzImage in $(elapsed "$t0") s" \
 		"($(grep -cE '^  CC' "$PHYR_OUT/build.log") objects compiled, ccache hits: ${hits:-?})"
-	build_guest_tools || die "building the guest tools failed"
+	if [ "$variant" = stock ]; then
+		# The same user-space programs as the patched kernels, built from
+		# this checkout's phyr tree into its own folder (the stock kernel
+		# may be shared, PHYR_STOCK_DIR): a benchmark runs one binary on
+		# both kernels, and calls the stock kernel lacks fail with errnos.
+		local out=$PHYR_OUT tree=$PHYR_TREE
+		PHYR_TREE=$PHYR_BUILD/tree
+		PHYR_OUT=$PHYR_BUILD/out-stock-tools
+		mkdir -p "$PHYR_OUT"
+		build_guest_tools || die "building the guest tools failed"
+		PHYR_TOOLS=$PHYR_OUT/guest-tools
+		PHYR_TREE=$tree
+		PHYR_OUT=$out
+	else
+		build_guest_tools || die "building the guest tools failed"
+		PHYR_TOOLS=$PHYR_OUT/guest-tools
+	fi
 }
 
 # build_guest_tools - user-space programs that guest tests run, built on the

@@ -88,7 +88,7 @@ guest_run() {
 	printf '%s\n' "$PHYR_ROOT" "$PHYR_CACHE" > "$run/host-paths"
 	echo "$mode" > "$run/mode"
 	echo "${PHYR_KUNIT_GLOBS:-}" > "$run/kunit-globs"
-	echo "$PHYR_OUT/guest-tools" > "$run/tools"
+	echo "${PHYR_TOOLS:-$PHYR_OUT/guest-tools}" > "$run/tools"
 	echo 0 > "$run/interactive"
 	: > "$run/output"
 	qemu_cmd "$mode" "$run" "$extra" 0
@@ -125,7 +125,7 @@ guest_shell() {
 	run=$(new_run_dir)
 	pwd > "$run/cwd"
 	echo "$mode" > "$run/mode"
-	echo "$PHYR_OUT/guest-tools" > "$run/tools"
+	echo "${PHYR_TOOLS:-$PHYR_OUT/guest-tools}" > "$run/tools"
 	echo 1 > "$run/interactive"
 	qemu_cmd "$mode" "$run" "" 1
 	say "booting an interactive guest ($mode mode); Ctrl-A X quits QEMU"
