@@ -46,7 +46,11 @@ check_config() {
 			warn "config: $sym=$val requested, got $got"
 			bad=1
 		fi
-	done < <(cat "$@" | awk -F= '/^CONFIG_/ { v[$1] = $0 } END { for (k in v) print v[k] }')
+	# "# CONFIG_X is not set" in a fragment asks for X off (for symbols
+	# that are not bool, e.g. an int that a later fragment's n hides).
+	done < <(cat "$@" | awk -F'[= ]' '/^CONFIG_/ { v[$1] = $0 }
+		/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { v[$2] = $2 "=n" }
+		END { for (k in v) print v[k] }')
 	return $bad
 }
 
