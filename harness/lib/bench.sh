@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: GPL-2.0
+# "./phyr bench [--quick]": every A/B of the series in one command.
+#
+# Builds the bench kernel (our series, no debugging option) and the stock
+# kernel (pristine 6.12, the same config), then boots them in alternating
+# order, stock then bench, ROUNDS times each (ABAB...), all in iommu mode,
+# and in each boot runs harness/guest/bench-run with the plan below: pin
+# and unpin through gup_test (bench-gup.sh), the terabyte scale curve
+# (phyr_scale), dma_map_phyrs against dma_map_sgtable (bench-dma.sh, bench
+# kernel only: the stock kernel has no phyr_edu driver), VFIO MAP/UNMAP
+# (bench-vfio.sh) and ibv_reg_mr over rxe (bench-rdma.sh).  The full run
+# then boots the bench kernel once in each other DMA mode (direct, pt,
+# swiotlb) for bench-dma.sh.  Each guest prints BENCH lines (the contract
+# is in harness/guest/bench-run and HELPERS.md); harness/lib/bench_report.py
+# turns them into results.csv, report.md and gnuplot PNGs in one folder:
+#   $PHYR_CACHE/bench/YYYYmmdd-HHMMSS[-quick]/  (and $PHYR_CACHE/bench/latest)
+#
+# Environment: PHYR_BENCH_ROUNDS (boots of each kernel; default 3, --quick 2),
+# PHYR_BENCH_OUT (the output folder).
+
+# bench_plan QUICK KERNEL ROLE - the BR_* assignments for one boot.
+bench_plan() {
+	local quick=$1 kernel=$2 role=$3
+	if [ "$role" = dma ]; then
+		echo "BR_SUITES=dma BR_DMA_MB=1024"
+		return
+	fi
+	local suites="gup scale vfio rdma"
+	[ "$kernel" = bench ] && suites="gup scale dma vfio rdma"
+	local cmds="a" paths="pin_user_pages_fast"
+	[ "$kernel" = bench ] && cmds="a P" && paths="get_user_phyrs,pup+sg,pin_user_pages_fast"
+	if [ "$quick" = 1 ]; then
+		echo "BR_SUITES='$suites' BR_GUP_SIZES=1024 BR_GUP_REPS=3 BR_GUP_FLAGS='none longterm'" \
+			"BR_GUP_CMDS='$cmds' BR_SCALE_MAX=1024 BR_SCALE_CAP=4 BR_SCALE_REPS=1" \
+			"BR_SCALE_PATHS='$paths' BR_DMA_MB=1024 BR_VFIO_MB=1024 BR_VFIO_ROUNDS=2"
+	else
+		echo "BR_SUITES='$suites' BR_GUP_SIZES=64,256,1024,2048 BR_GUP_REPS=3 BR_GUP_FLAGS='none longterm'" \
+			"BR_GUP_CMDS='$cmds' BR_SCALE_MAX=1024 BR_SCALE_CAP=20 BR_SCALE_REPS=1" \
+			"BR_SCALE_PATHS='$paths' BR_DMA_MB=64,256,1024 BR_VFIO_MB=1024 BR_VFIO_ROUNDS=3"
+	fi
+}
+
+# bench_boot DIR N TOTAL KERNEL MODE ROLE - one boot, its output in
+# DIR/boots/N-KERNEL-MODE.log, progress on the terminal.
+bench_boot() {
+	local dir=$1 n=$2 total=$3 kernel=$4 mode=$5 role=$6 log plan rc t0
+	log=$dir/boots/$(printf '%02d' "$n")-$kernel-$mode.log
+	plan=$(bench_plan "$BENCH_QUICK" "$kernel" "$role")
+	if [ "$kernel" = stock ]; then
+		PHYR_OUT=$BENCH_STOCK_OUT PHYR_TOOLS=$BENCH_STOCK_TOOLS
+	else
+		PHYR_OUT=$BENCH_BENCH_OUT PHYR_TOOLS=$BENCH_BENCH_TOOLS
+	fi
+	say "bench: boot $n/$total: $kernel kernel, $mode mode ($role) -> $log"
+	t0=$(now_s)
+	{
+		echo "=== bench-boot n=$n kernel=$kernel mode=$mode role=$role"
+		echo "=== bench-plan $plan"
+	} > "$log"
+	# The guest's section lines are the progress; everything goes to the log.
+	(cd "$PHYR_ROOT" && guest_run "$mode" "" "$plan bash harness/guest/bench-run") 2>&1 |
+		tee -a "$log" |
+		grep --line-buffered -E '^(=== (bench-suite|[^b])|BENCH-NOTE|\[phyr\] WARNING)' |
+		sed -u 's/^/    /' >&2
+	rc=${PIPESTATUS[0]}
+	echo "=== bench-boot-end n=$n rc=$rc seconds=$(elapsed "$t0")" >> "$log"
+	say "bench: boot $n/$total done in $(elapsed "$t0") s (guest exit $rc); $(elapsed "$BENCH_T0") s so far"
+}
+
+run_bench() {
+	local quick=0 rounds dir i n total order k m
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--quick) quick=1; shift ;;
+		*) die "usage: ./phyr bench [--quick]" ;;
+		esac
+	done
+	BENCH_QUICK=$quick
+	BENCH_T0=$(now_s)
+	rounds=${PHYR_BENCH_ROUNDS:-3}
+	[ "$quick" = 1 ] && rounds=${PHYR_BENCH_ROUNDS:-2}
+	[ "$rounds" -ge 1 ] 2>/dev/null || die "PHYR_BENCH_ROUNDS must be a number >= 1"
+	prepare_tree
+	say "bench: building the stock and bench kernels (incremental)"
+	build_kernel stock
+	BENCH_STOCK_OUT=$PHYR_OUT BENCH_STOCK_TOOLS=$PHYR_TOOLS
+	build_kernel bench
+	BENCH_BENCH_OUT=$PHYR_OUT BENCH_BENCH_TOOLS=$PHYR_TOOLS
+
+	dir=${PHYR_BENCH_OUT:-$PHYR_CACHE/bench/$(date +%Y%m%d-%H%M%S)$([ "$quick" = 1 ] && echo -quick)}
+	mkdir -p "$dir/boots" || die "cannot create $dir"
+	# The boots, in order: stock and bench alternating, then (full run)
+	# the bench kernel in the other DMA modes.
+	order=()
+	for i in $(seq 1 "$rounds"); do
+		order+=("stock iommu ab" "bench iommu ab")
+	done
+	if [ "$quick" = 0 ]; then
+		for m in direct pt swiotlb; do
+			order+=("bench $m dma")
+		done
+	fi
+	total=${#order[@]}
+	{
+		echo "started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+		echo "quick=$quick"
+		echo "rounds=$rounds"
+		echo "order=$(printf '%s;' "${order[@]}")"
+		echo "host_cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n1)"
+		echo "host_cpus=$(nproc)"
+		echo "host_mem=$(free -g | awk '/^Mem:/ { print $2 " GiB" }')"
+		echo "host_load=$(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "qemu=$(qemu-system-x86_64 --version | head -n1)"
+		echo "accel=$PHYR_ACCEL"
+		echo "guest_mem=$PHYR_MEM"
+		echo "guest_cpus=$PHYR_CPUS"
+		echo "guest_hugepages=$PHYR_HUGEPAGES"
+		echo "series=$(git -C "$PHYR_ROOT" describe --always --dirty 2>/dev/null)"
+		echo "kernel_version=$PHYR_VERSION"
+		echo "stock_out=$BENCH_STOCK_OUT"
+		echo "bench_out=$BENCH_BENCH_OUT"
+		for k in stock bench; do
+			echo "plan_${k}_ab=$(bench_plan "$quick" "$k" ab)"
+		done
+		echo "plan_bench_dma=$(bench_plan "$quick" bench dma)"
+	} > "$dir/meta.txt"
+	say "bench: $total boots (${rounds} x stock, ${rounds} x bench, alternating$([ "$quick" = 0 ] && echo ', then bench in direct, pt, swiotlb for DMA')); results in $dir"
+	n=0
+	for i in "${order[@]}"; do
+		n=$((n + 1))
+		# shellcheck disable=SC2086
+		bench_boot "$dir" "$n" "$total" $i
+	done
+	echo "finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')" >> "$dir/meta.txt"
+	echo "seconds=$(elapsed "$BENCH_T0")" >> "$dir/meta.txt"
+	say "bench: writing the report"
+	"$PHYR_PYTHON" "$PHYR_HARNESS/lib/bench_report.py" "$dir" || die "bench_report.py failed"
+	ln -sfn "$dir" "$PHYR_CACHE/bench/latest"
+	say "bench: report $dir/report.md ($(elapsed "$BENCH_T0") s in all)"
+	# The report's headline, and whatever failed or was skipped
+	sed -n '/^## Headline/,/^## /p' "$dir/report.md" | sed '$d'
+	grep -q '^## What failed' "$dir/report.md" && sed -n '/^## What failed/,/^## /p' "$dir/report.md" | sed '$d'
+	return 0
+}
