@@ -35,8 +35,7 @@ echo "=== DMA-API debug $dbg; ${mbs} MiB buffer; blocks of at least $iters round
 rc=0
 for mb in ${mbs//,/ }; do
 	for m in 4k thp; do
-		out=$("$bin" -b -m "$m" -s $((mb << 20)) -i "$iters" 2>&1)
-		if [ $? -ne 0 ]; then
+		if ! out=$("$bin" -b -m "$m" -s $((mb << 20)) -i "$iters" 2>&1); then
 			rc=1
 			echo "$out"
 			echo "BENCH-NOTE bench-dma: phyr_edu -b -m $m $mb MiB failed in $mode mode"

@@ -86,8 +86,7 @@ for size in ${sizes//,/ }; do
 					fi
 					echo "=== $mem $size MiB flags=$fl: gup_test -P -m $size -r $repeats $margs $fargs"
 					# shellcheck disable=SC2086
-					out=$("$tools/gup_test" -P -m "$size" -r "$repeats" $margs $fargs 2>&1)
-					if [ $? -ne 0 ]; then
+					if ! out=$("$tools/gup_test" -P -m "$size" -r "$repeats" $margs $fargs 2>&1); then
 						rc=1; echo "$out"
 						case "$out" in *"PHYR_BENCHMARK: Invalid argument"*)
 							echo "BENCH-NOTE bench-gup: this kernel has no PHYR_BENCHMARK (stock?)" ;;
