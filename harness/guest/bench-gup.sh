@@ -59,6 +59,8 @@ for size in ${sizes//,/ }; do
 			fargs=""
 			[ "$fl" = longterm ] && fargs="-F 0x100"	# FOLL_LONGTERM; gup_test adds FOLL_WRITE
 			for c in $cmds; do
+				[ -n "${t0:-}" ] && echo "    ($((SECONDS - t0)) s)"
+				t0=$SECONDS
 				tag="path=%s mem=$mem size_mib=$size op=%s flags=$fl"
 				case "$c" in
 				a)
@@ -110,4 +112,5 @@ for size in ${sizes//,/ }; do
 		done
 	done
 done
+[ -n "${t0:-}" ] && echo "    ($((SECONDS - t0)) s)"
 exit $rc
