@@ -56,6 +56,7 @@ bench_boot() {
 	{
 		echo "=== bench-boot n=$n kernel=$kernel mode=$mode role=$role"
 		echo "=== bench-plan $plan"
+		echo "=== bench-host load=\"$(cut -d' ' -f1-3 /proc/loadavg)\" qemus=$(pgrep -c qemu-system)"
 	} > "$log"
 	# The guest's section lines are the progress; everything goes to the log.
 	(cd "$PHYR_ROOT" && guest_run "$mode" "" "$plan bash harness/guest/bench-run") 2>&1 |

@@ -119,6 +119,8 @@ def read_boots(d):
             elif ln.startswith("=== bench-boot-end "):
                 e = kv(ln)
                 b["rc"], b["seconds"] = e.get("rc"), e.get("seconds", "")
+            elif ln.startswith("=== bench-host "):
+                b["host"] = kv(ln)
             elif ln.startswith("=== bench-info "):
                 b["info"].update(kv(ln))
             elif ln.startswith("=== bench-suite-end "):
@@ -334,11 +336,13 @@ def main():
     p("")
     p("Boot order as run:")
     p("")
-    p("| # | kernel | mode | role | guest exit | seconds | log |")
-    p("|---|---|---|---|---|---|---|")
+    p("| # | kernel | mode | role | guest exit | seconds | host load at start | other QEMUs | log |")
+    p("|---|---|---|---|---|---|---|---|---|")
     for b in boots:
-        p("| %s | %s | %s | %s | %s | %s | %s |" % (b.get("n"), b.get("kernel"), b.get("mode"), b.get("role"),
-                                                   b.get("rc"), b.get("seconds"), b["log"]))
+        h = b.get("host", {})
+        p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            b.get("n"), b.get("kernel"), b.get("mode"), b.get("role"), b.get("rc"), b.get("seconds"),
+            h.get("load", "?"), h.get("qemus", "?"), b["log"]))
     p("")
     p("## How each figure was measured")
     p("")
