@@ -128,6 +128,8 @@ def read_boots(d):
                 name_ = ln.split()[2]
                 st = b["suites"].setdefault(name_, {})
                 st.update(rc=e.get("rc"), seconds=e.get("seconds"), bench=suite_bench)
+                why = [x for x in suite_lines if re.search(r"Bail out|FAIL|failed|cannot|error|No such|not found", x, re.I)]
+                st["why"] = why[0].strip() if why else ""
                 if suite_bench == 0:
                     parsed = parse_text(name_, suite_lines)
                     for r in parsed:
@@ -161,8 +163,9 @@ def read_boots(d):
                 {"124": "timed out", "125": "died"}.get(b["rc"], "a suite failed, see below"), b["log"]))
         for s, st in b["suites"].items():
             if st.get("rc") not in (None, "0"):
-                failures.append("boot %s (%s, %s): suite %s exited %s (%s)" % (
-                    b.get("n"), b.get("kernel"), b.get("mode"), s, st["rc"], b["log"]))
+                failures.append("boot %s (%s, %s): suite %s exited %s%s (%s)" % (
+                    b.get("n"), b.get("kernel"), b.get("mode"), s, st["rc"],
+                    ": `%s`" % st["why"] if st.get("why") else "", b["log"]))
         boots.append(b)
     return rows, notes, boots, failures
 
