@@ -17,13 +17,14 @@
 # Runs in the guest:
 #   ./phyr boot --config bench -- bash harness/guest/bench-gup.sh [MiB[,MiB...] [REPEATS]]
 # Environment: BENCH_MEMS (default "4K 4K-frag THP hugetlb-2M hugetlb-1G"),
-# BENCH_FLAGS ("none longterm"), BENCH_CMDS ("a P"; P is skipped, with a
+# BENCH_FLAGS ("none longterm", or joined by +), BENCH_CMDS ("a P"; P is skipped, with a
 # BENCH-NOTE, where the kernel has no PHYR_BENCHMARK).  Hugetlb sizes above
 # the boot's reservation (1 GiB of each page size) are skipped with a note.
 sizes=${1:-1024}
 repeats=${2:-3}
 mems=${BENCH_MEMS:-"4K 4K-frag THP hugetlb-2M hugetlb-1G"}
 flagsets=${BENCH_FLAGS:-"none longterm"}
+flagsets=${flagsets//+/ }
 cmds=${BENCH_CMDS:-"a P"}
 tools=$(cat /tmp/out/tools 2>/dev/null)
 [ -x "$tools/gup_test" ] || { echo "bench-gup: no gup_test in '$tools'"; exit 1; }
