@@ -16,7 +16,9 @@
 #   $PHYR_CACHE/bench/YYYYmmdd-HHMMSS[-quick]/  (and $PHYR_CACHE/bench/latest)
 #
 # Environment: PHYR_BENCH_ROUNDS (boots of each kernel; default 3, --quick 2),
-# PHYR_BENCH_OUT (the output folder).
+# PHYR_BENCH_OUT (the output folder), PHYR_BENCH_PREBUILT (harness trials:
+# STOCK_OUT:STOCK_TOOLS:BENCH_OUT:BENCH_TOOLS, kernels built elsewhere; the
+# report names them).
 
 # bench_plan QUICK KERNEL ROLE - the BR_* assignments for one boot.
 bench_plan() {
@@ -81,12 +83,19 @@ run_bench() {
 	rounds=${PHYR_BENCH_ROUNDS:-3}
 	[ "$quick" = 1 ] && rounds=${PHYR_BENCH_ROUNDS:-2}
 	[ "$rounds" -ge 1 ] 2>/dev/null || die "PHYR_BENCH_ROUNDS must be a number >= 1"
-	prepare_tree
-	say "bench: building the stock and bench kernels (incremental)"
-	build_kernel stock
-	BENCH_STOCK_OUT=$PHYR_OUT BENCH_STOCK_TOOLS=$PHYR_TOOLS
-	build_kernel bench
-	BENCH_BENCH_OUT=$PHYR_OUT BENCH_BENCH_TOOLS=$PHYR_TOOLS
+	if [ -n "${PHYR_BENCH_PREBUILT:-}" ]; then
+		# Harness trials only: kernels and tools built elsewhere; the
+		# report names them at the top.
+		IFS=: read -r BENCH_STOCK_OUT BENCH_STOCK_TOOLS BENCH_BENCH_OUT BENCH_BENCH_TOOLS <<< "$PHYR_BENCH_PREBUILT"
+		warn "bench: PHYR_BENCH_PREBUILT: stock $BENCH_STOCK_OUT, bench $BENCH_BENCH_OUT (not built here)"
+	else
+		prepare_tree
+		say "bench: building the stock and bench kernels (incremental)"
+		build_kernel stock
+		BENCH_STOCK_OUT=$PHYR_OUT BENCH_STOCK_TOOLS=$PHYR_TOOLS
+		build_kernel bench
+		BENCH_BENCH_OUT=$PHYR_OUT BENCH_BENCH_TOOLS=$PHYR_TOOLS
+	fi
 
 	dir=${PHYR_BENCH_OUT:-$PHYR_CACHE/bench/$(date +%Y%m%d-%H%M%S)$([ "$quick" = 1 ] && echo -quick)}
 	mkdir -p "$dir/boots" || die "cannot create $dir"
@@ -120,6 +129,7 @@ run_bench() {
 		echo "kernel_version=$PHYR_VERSION"
 		echo "stock_out=$BENCH_STOCK_OUT"
 		echo "bench_out=$BENCH_BENCH_OUT"
+		echo "prebuilt=${PHYR_BENCH_PREBUILT:+yes}"
 		for k in stock bench; do
 			echo "plan_${k}_ab=$(bench_plan "$quick" "$k" ab)"
 		done

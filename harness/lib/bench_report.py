@@ -332,6 +332,10 @@ def main():
     p("- **Kernels:** `stock` = pristine Linux %s, `bench` = the phyr series (%s), both with "
       "x86_64_defconfig + harness/config/phyr.config + harness/config/bench.config (every debugging option off)." % (
           meta.get("kernel_version", "?"), meta.get("series", "?")))
+    if meta.get("prebuilt"):
+        p("- **TRIAL: prebuilt kernels (PHYR_BENCH_PREBUILT), not the stock and bench builds:** stock = `%s`, "
+          "bench = `%s`. These figures test the harness; they do not compare the kernels named above." % (
+              meta.get("stock_out"), meta.get("bench_out")))
     p("- **Boots:** %d x stock and %d x bench, alternating (stock, bench, stock, bench, ...), iommu mode%s%s." % (
         nst, nbe, "; then bench once in each of direct, pt, swiotlb for the DMA A/B" if not quick else "",
         "; --quick: %d boots of each kernel instead of 3, one buffer size (1 GiB), the DMA A/B in iommu mode only, "
