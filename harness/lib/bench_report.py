@@ -38,6 +38,11 @@ def kv(text):
                        for m in re.finditer(r'(\w+)=("[^"]*"|\S*)', text))
 
 
+def extra(row):
+    """The extra column's key=value pairs (joined by ';')."""
+    return dict(x.split("=", 1) for x in row.get("extra", "").split(";") if "=" in x)
+
+
 # --- the text of scripts that print no BENCH lines yet ------------------
 
 VFIO_ROUND = re.compile(r'^#?\s*(\S+) round (\d+) phyr_pin=([NY]): map ([\d.]+) s, unmap ([\d.]+) s')
@@ -459,7 +464,7 @@ def main():
             bb = by("scale", k, pa, "hugetlb-1G-memfd", size, "pin", "longterm")
             if bb and pa != "pin_user_pages_fast":
                 scale_bytes[pa].append((size / 1024, bb.median, bb.min, bb.max))
-        rng = [kv(r["extra"]).get("ranges") for r in rows if r["suite"] == "scale" and r["path"] == "get_user_phyrs"
+        rng = [extra(r).get("ranges") for r in rows if r["suite"] == "scale" and r["path"] == "get_user_phyrs"
                and r["size_mib"] == str(size)]
         sgb = by("scale", "bench", "pup+sg", "hugetlb-1G-memfd", size, "pin", "longterm")
         phb = by("scale", "bench", "get_user_phyrs", "hugetlb-1G-memfd", size, "pin", "longterm")
