@@ -32,9 +32,9 @@ bench_plan() {
 	local cmds="a" paths="pin_user_pages_fast"
 	[ "$kernel" = bench ] && cmds="a P" && paths="get_user_phyrs,pup+sg,pin_user_pages_fast"
 	if [ "$quick" = 1 ]; then
-		echo "BR_SUITES='$suites' BR_GUP_SPEC=1024:none+longterm BR_GUP_REPS=3" \
+		echo "BR_SUITES='$suites' BR_GUP_SPEC=1024:longterm BR_GUP_REPS=3" \
 			"BR_GUP_CMDS='$cmds' BR_SCALE_MAX=1024 BR_SCALE_CAP=4 BR_SCALE_REPS=3" \
-			"BR_SCALE_PATHS='$paths' BR_DMA_MB=1024 BR_VFIO_MB=1024 BR_VFIO_ROUNDS=2"
+			"BR_SCALE_PATHS='$paths' BR_DMA_MB=1024 BR_VFIO_MB=1024 BR_VFIO_ROUNDS=1"
 	else
 		echo "BR_SUITES='$suites' BR_GUP_SPEC='64,256,1024,2048:longterm 1024:none' BR_GUP_REPS=3" \
 			"BR_GUP_CMDS='$cmds' BR_SCALE_MAX=1024 BR_SCALE_CAP=20 BR_SCALE_REPS=3" \
