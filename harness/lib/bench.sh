@@ -60,12 +60,30 @@ bench_boot() {
 		echo "=== bench-plan $plan"
 		echo "=== bench-host load=\"$(cut -d' ' -f1-3 /proc/loadavg)\" qemus=$(pgrep -c qemu-system)"
 	} > "$log"
-	# The guest's section lines are the progress; everything goes to the log.
-	(cd "$PHYR_ROOT" && guest_run "$mode" "" "$plan bash harness/guest/bench-run") 2>&1 |
-		tee -a "$log" |
-		grep --line-buffered -E '^(=== (bench-suite|[^b])|BENCH-NOTE|\[phyr\] WARNING)' |
-		sed -u 's/^/    /' >&2
-	rc=${PIPESTATUS[0]}
+	# A guest that dies before its first benchmark (under a loaded host,
+	# TCG now and then fails the kernel's boot-time timer check) is
+	# booted again, at most twice; each attempt is kept and the report
+	# lists it.  A guest that dies later is not retried.
+	local attempt=1 alog
+	while :; do
+		alog=${log%.log}.attempt$attempt.txt
+		# The guest's section lines are the progress; all goes to the log.
+		(cd "$PHYR_ROOT" && guest_run "$mode" "" "$plan bash harness/guest/bench-run") 2>&1 |
+			tee "$alog" |
+			grep --line-buffered -E '^(=== (bench-suite|[^b])|BENCH-NOTE|\[phyr\] WARNING)' |
+			sed -u 's/^/    /' >&2
+		rc=${PIPESTATUS[0]}
+		if [ "$attempt" -lt 3 ] && { [ "$rc" -eq 124 ] || [ "$rc" -eq 125 ]; } &&
+		   ! grep -q '^=== bench-suite ' "$alog"; then
+			echo "=== bench-retry attempt=$attempt rc=$rc file=$(basename "$alog") why=\"$(grep -m1 -oE 'Kernel panic.*|BUG:.*|Oops.*' "$alog" | tr -d '"' | head -c 160)\"" >> "$log"
+			warn "bench: boot $n died before its first benchmark (exit $rc); booting it again"
+			attempt=$((attempt + 1))
+			continue
+		fi
+		cat "$alog" >> "$log"
+		rm -f "$alog"
+		break
+	done
 	echo "=== bench-boot-end n=$n rc=$rc seconds=$(elapsed "$t0")" >> "$log"
 	say "bench: boot $n/$total done in $(elapsed "$t0") s (guest exit $rc); $(elapsed "$BENCH_T0") s so far"
 }

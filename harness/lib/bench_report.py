@@ -108,7 +108,7 @@ def read_meta(d):
 
 
 def read_boots(d):
-    rows, notes, boots, failures = [], [], [], []
+    rows, notes, boots, failures, retries = [], [], [], [], []
     seen = defaultdict(int)
     logs = sorted(f for f in os.listdir(os.path.join(d, "boots")) if f.endswith(".log"))
     for name in logs:
@@ -124,6 +124,13 @@ def read_boots(d):
             elif ln.startswith("=== bench-boot-end "):
                 e = kv(ln)
                 b["rc"], b["seconds"] = e.get("rc"), e.get("seconds", "")
+            elif ln.startswith("=== bench-retry "):
+                r = kv(ln)
+                retries.append("boot %s (%s, %s): attempt %s died before its first benchmark (exit %s%s); "
+                               "booted again (boots/%s)" % (b.get("n"), b.get("kernel"), b.get("mode"),
+                                                            r.get("attempt"), r.get("rc"),
+                                                            ": `%s`" % r["why"] if r.get("why") else "",
+                                                            r.get("file")))
             elif ln.startswith("=== bench-host "):
                 b["host"] = kv(ln)
             elif ln.startswith("=== bench-info "):
@@ -163,7 +170,7 @@ def read_boots(d):
         if b["rc"] is None:
             failures.append("boot %s: no end line (the harness was interrupted?), %s" % (b.get("n"), b["log"]))
         elif b["rc"] != "0":
-            failures.append("boot %s (%s, %s): guest exit %s (%s)" % (
+            failures.append("boot %s (%s, %s): guest exit %s, %s (%s)" % (
                 b.get("n"), b.get("kernel"), b.get("mode"), b["rc"],
                 {"124": "timed out", "125": "died"}.get(b["rc"], "a suite failed, see below"), b["log"]))
         for s, st in b["suites"].items():
@@ -172,7 +179,7 @@ def read_boots(d):
                     b.get("n"), b.get("kernel"), b.get("mode"), s, st["rc"],
                     ": `%s`" % st["why"] if st.get("why") else "", b["log"]))
         boots.append(b)
-    return rows, notes, boots, failures
+    return rows, notes, boots, failures, retries
 
 
 def boot_cols(b):
@@ -299,7 +306,7 @@ STYLES = ["lc rgb '#1f77b4'", "lc rgb '#d62728'", "lc rgb '#2ca02c'", "lc rgb '#
 def main():
     d = sys.argv[1]
     meta = read_meta(d)
-    rows, notes, boots, failures = read_boots(d)
+    rows, notes, boots, failures, retries = read_boots(d)
     with open(os.path.join(d, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=CSV_COLS, extrasaction="ignore")
         w.writeheader()
@@ -630,6 +637,12 @@ def main():
                 continue
             seen.add(key)
             p("- %s, %s (first in boot %s): %s" % (k, m, n, text))
+        p("")
+    if retries:
+        p("## Boots retried")
+        p("")
+        for x in retries:
+            p("- " + x)
         p("")
     if failures:
         p("## What failed")
