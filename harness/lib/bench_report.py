@@ -174,6 +174,10 @@ def read_boots(d):
                 b.get("n"), b.get("kernel"), b.get("mode"), b["rc"],
                 {"124": "timed out", "125": "died"}.get(b["rc"], "a suite failed, see below"), b["log"]))
         for s, st in b["suites"].items():
+            nrows = sum(1 for r in rows if r["boot"] == b.get("n") and r["suite"] == s)
+            if st.get("rc") == "0" and not nrows:
+                failures.append("boot %s (%s, %s): suite %s exited 0 but printed no figure (%s)" % (
+                    b.get("n"), b.get("kernel"), b.get("mode"), s, b["log"]))
             if st.get("rc") not in (None, "0"):
                 failures.append("boot %s (%s, %s): suite %s exited %s%s (%s)" % (
                     b.get("n"), b.get("kernel"), b.get("mode"), s, st["rc"],
@@ -266,8 +270,8 @@ def ratio(old, new):
 def plot(d, name, title, xlabel, ylabel, series, ylog=True):
     """series: [(label, [(x, median, min, max)], style)]; writes plots/NAME.png."""
     series = [s for s in series if s[1]]
-    if not series:
-        return None
+    if len({p[0] for s in series for p in s[1]}) < 2:
+        return None	# one size (--quick): nothing to draw against size
     pdir = os.path.join(d, "plots")
     os.makedirs(pdir, exist_ok=True)
     gp = ["set terminal pngcairo noenhanced size 900,650 font 'DejaVu Sans,10'",
@@ -616,7 +620,9 @@ def main():
     for f, what in plots:
         p("- `%s`: %s" % (f, what))
     if not plots:
-        p("No plots (no figures, or gnuplot failed).")
+        p("No plots: no figure was measured at two sizes or more, or gnuplot failed.")
+    elif quick:
+        p("- (--quick measures one buffer size: time and bytes against size are plotted by the full run.)")
     p("")
 
     # Notes and failures
@@ -652,6 +658,8 @@ def main():
         p("")
     with open(os.path.join(d, "report.md"), "w") as f:
         f.write("\n".join(out))
+    with open(os.path.join(d, "failures.txt"), "w") as f:
+        f.write("".join(x + "\n" for x in failures))
     print("%d rows, %d boots, %d plots, %d failures" % (len(rows), len(boots), len(plots), len(failures)))
 
 
