@@ -20,15 +20,17 @@
 # STOCK_OUT:STOCK_TOOLS:BENCH_OUT:BENCH_TOOLS, kernels built elsewhere; the
 # report names them).
 
-# bench_plan QUICK KERNEL ROLE - the BR_* assignments for one boot.
+# bench_plan QUICK KERNEL ROLE ROUND - the BR_* assignments for one boot.
 bench_plan() {
-	local quick=$1 kernel=$2 role=$3
+	local quick=$1 kernel=$2 role=$3 round=${4:-1}
 	if [ "$role" = dma ]; then
 		echo "BR_SUITES=dma BR_DMA_MB=1024"
 		return
 	fi
 	local suites="gup scale vfio rdma"
 	[ "$kernel" = bench ] && suites="gup scale dma vfio rdma"
+	# --quick: VFIO and RDMA (three minutes a boot) in the first round only
+	[ "$quick" = 1 ] && [ "$round" -gt 1 ] && suites=${suites% vfio rdma}
 	local cmds="a" paths="pin_user_pages_fast"
 	[ "$kernel" = bench ] && cmds="a P" && paths="get_user_phyrs,pup+sg,pin_user_pages_fast"
 	if [ "$quick" = 1 ]; then
@@ -42,12 +44,12 @@ bench_plan() {
 	fi
 }
 
-# bench_boot DIR N TOTAL KERNEL MODE ROLE - one boot, its output in
+# bench_boot DIR N TOTAL KERNEL MODE ROLE ROUND - one boot, its output in
 # DIR/boots/N-KERNEL-MODE.log, progress on the terminal.
 bench_boot() {
-	local dir=$1 n=$2 total=$3 kernel=$4 mode=$5 role=$6 log plan rc t0
+	local dir=$1 n=$2 total=$3 kernel=$4 mode=$5 role=$6 round=$7 log plan rc t0
 	log=$dir/boots/$(printf '%02d' "$n")-$kernel-$mode.log
-	plan=$(bench_plan "$BENCH_QUICK" "$kernel" "$role")
+	plan=$(bench_plan "$BENCH_QUICK" "$kernel" "$role" "$round")
 	if [ "$kernel" = stock ]; then
 		PHYR_OUT=$BENCH_STOCK_OUT PHYR_TOOLS=$BENCH_STOCK_TOOLS
 	else
@@ -121,11 +123,11 @@ run_bench() {
 	# the bench kernel in the other DMA modes.
 	order=()
 	for i in $(seq 1 "$rounds"); do
-		order+=("stock iommu ab" "bench iommu ab")
+		order+=("stock iommu ab $i" "bench iommu ab $i")
 	done
 	if [ "$quick" = 0 ]; then
 		for m in direct pt swiotlb; do
-			order+=("bench $m dma")
+			order+=("bench $m dma 1")
 		done
 	fi
 	total=${#order[@]}
@@ -149,7 +151,8 @@ run_bench() {
 		echo "bench_out=$BENCH_BENCH_OUT"
 		echo "prebuilt=${PHYR_BENCH_PREBUILT:+yes}"
 		for k in stock bench; do
-			echo "plan_${k}_ab=$(bench_plan "$quick" "$k" ab)"
+			echo "plan_${k}_ab=$(bench_plan "$quick" "$k" ab 1)"
+			[ "$quick" = 1 ] && echo "plan_${k}_ab_later_rounds=$(bench_plan "$quick" "$k" ab 2)"
 		done
 		echo "plan_bench_dma=$(bench_plan "$quick" bench dma)"
 	} > "$dir/meta.txt"

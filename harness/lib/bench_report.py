@@ -355,7 +355,8 @@ def main():
     p("- **Boots:** %d x stock and %d x bench, alternating (stock, bench, stock, bench, ...), iommu mode%s%s." % (
         nst, nbe, "; then bench once in each of direct, pt, swiotlb for the DMA A/B" if not quick else "",
         "; --quick: %d boots of each kernel instead of 3, one buffer size (1 GiB), FOLL_LONGTERM only, "
-        "the DMA A/B in iommu mode only, one VFIO round a boot, the scale curve with a 4 s cap" % nst if quick else ""))
+        "the DMA A/B in iommu mode only, VFIO (one round) and RDMA in the first boot of each kernel only, "
+        "the scale curve with a 4 s cap" % nst if quick else ""))
     p("")
     p("Boot order as run:")
     p("")
