@@ -242,9 +242,9 @@ def fmt_t(ns):
 
 def fmt_b(b):
     if b >= 1 << 20:
-        return "%.1f MiB" % (b / (1 << 20))
+        return "%.1f MiB (%d B)" % (b / (1 << 20), b)
     if b >= 1 << 10:
-        return "%.1f KiB" % (b / 1024)
+        return "%.1f KiB (%d B)" % (b / 1024, b)
     return "%d B" % b
 
 
