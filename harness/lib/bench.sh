@@ -16,9 +16,10 @@
 #   $PHYR_CACHE/bench/YYYYmmdd-HHMMSS[-quick]/  (and $PHYR_CACHE/bench/latest)
 #
 # Environment: PHYR_BENCH_ROUNDS (boots of each kernel; default 3, --quick 2),
-# PHYR_BENCH_OUT (the output folder), PHYR_BENCH_PREBUILT (harness trials:
-# STOCK_OUT:STOCK_TOOLS:BENCH_OUT:BENCH_TOOLS, kernels built elsewhere; the
-# report names them).
+# PHYR_BENCH_OUT (the output folder), PHYR_BENCH_PREBUILT
+# (STOCK_OUT:STOCK_TOOLS:BENCH_OUT:BENCH_TOOLS: kernels built elsewhere, not
+# built here; the report names them).  Either way the report checks each
+# kernel's .config: stock without GUP_PHYR, neither with a debugging option.
 
 # bench_plan QUICK KERNEL ROLE ROUND - the BR_* assignments for one boot.
 bench_plan() {
@@ -104,8 +105,8 @@ run_bench() {
 	[ "$quick" = 1 ] && rounds=${PHYR_BENCH_ROUNDS:-2}
 	[ "$rounds" -ge 1 ] 2>/dev/null || die "PHYR_BENCH_ROUNDS must be a number >= 1"
 	if [ -n "${PHYR_BENCH_PREBUILT:-}" ]; then
-		# Harness trials only: kernels and tools built elsewhere; the
-		# report names them at the top.
+		# Kernels and tools built elsewhere (another checkout's cache, a
+		# harness trial); the report names them and checks their configs.
 		IFS=: read -r BENCH_STOCK_OUT BENCH_STOCK_TOOLS BENCH_BENCH_OUT BENCH_BENCH_TOOLS <<< "$PHYR_BENCH_PREBUILT"
 		warn "bench: PHYR_BENCH_PREBUILT: stock $BENCH_STOCK_OUT, bench $BENCH_BENCH_OUT (not built here)"
 	else
@@ -117,6 +118,15 @@ run_bench() {
 		BENCH_BENCH_OUT=$PHYR_OUT BENCH_BENCH_TOOLS=$PHYR_TOOLS
 	fi
 
+	# What each kernel really is, from its .config: the report states it
+	# and warns when a speed figure would come from a debugging kernel.
+	local cfgcheck="" f sym
+	for k in stock bench; do
+		if [ "$k" = stock ]; then f=$BENCH_STOCK_OUT/.config; else f=$BENCH_BENCH_OUT/.config; fi
+		for sym in GUP_PHYR DEBUG_KMEMLEAK DMA_API_DEBUG KASAN FAILSLAB DEBUG_SG PROVE_LOCKING; do
+			grep -q "^CONFIG_$sym=y" "$f" 2>/dev/null && cfgcheck+="$k:$sym "
+		done
+	done
 	dir=${PHYR_BENCH_OUT:-$PHYR_CACHE/bench/$(date +%Y%m%d-%H%M%S)$([ "$quick" = 1 ] && echo -quick)}
 	mkdir -p "$dir/boots" || die "cannot create $dir"
 	# The boots, in order: stock and bench alternating, then (full run)
@@ -150,6 +160,7 @@ run_bench() {
 		echo "stock_out=$BENCH_STOCK_OUT"
 		echo "bench_out=$BENCH_BENCH_OUT"
 		echo "prebuilt=${PHYR_BENCH_PREBUILT:+yes}"
+		echo "config_y=$cfgcheck"
 		for k in stock bench; do
 			echo "plan_${k}_ab=$(bench_plan "$quick" "$k" ab 1)"
 			[ "$quick" = 1 ] && echo "plan_${k}_ab_later_rounds=$(bench_plan "$quick" "$k" ab 2)"

@@ -348,10 +348,19 @@ def main():
     p("- **Kernels:** `stock` = pristine Linux %s, `bench` = the phyr series (%s), both with "
       "x86_64_defconfig + harness/config/phyr.config + harness/config/bench.config (every debugging option off)." % (
           meta.get("kernel_version", "?"), meta.get("series", "?")))
+    cy = meta.get("config_y", "").split()
+    bad = [x for x in cy if not x == "bench:GUP_PHYR"]
+    if "bench:GUP_PHYR" not in cy:
+        bad.append("bench:no GUP_PHYR")
     if meta.get("prebuilt"):
-        p("- **TRIAL: prebuilt kernels (PHYR_BENCH_PREBUILT), not the stock and bench builds:** stock = `%s`, "
-          "bench = `%s`. These figures test the harness; they do not compare the kernels named above." % (
-              meta.get("stock_out"), meta.get("bench_out")))
+        p("- Kernels built elsewhere (PHYR_BENCH_PREBUILT): stock `%s`, bench `%s`." % (
+            meta.get("stock_out"), meta.get("bench_out")))
+    if bad:
+        p("- **WARNING: these kernels are not a stock / bench pair** (their .config has: %s): "
+          "the figures test the harness and compare nothing." % ", ".join(bad))
+    else:
+        p("- Config check: the stock kernel has no GUP_PHYR, the bench kernel has it, and neither has "
+          "kmemleak, DMA-API debugging, KASAN, failslab, DEBUG_SG or lockdep.")
     p("- **Boots:** %d x stock and %d x bench, alternating (stock, bench, stock, bench, ...), iommu mode%s%s." % (
         nst, nbe, "; then bench once in each of direct, pt, swiotlb for the DMA A/B" if not quick else "",
         "; --quick: %d boots of each kernel instead of 3, one buffer size (1 GiB), FOLL_LONGTERM only, "
