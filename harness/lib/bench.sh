@@ -78,7 +78,7 @@ bench_boot() {
 		rc=${PIPESTATUS[0]}
 		if [ "$attempt" -lt 3 ] && { [ "$rc" -eq 124 ] || [ "$rc" -eq 125 ]; } &&
 		   ! grep -q '^=== bench-suite ' "$alog"; then
-			echo "=== bench-retry attempt=$attempt rc=$rc file=$(basename "$alog") why=\"$(grep -m1 -oE 'Kernel panic.*|BUG:.*|Oops.*' "$alog" | tr -d '"' | head -c 160)\"" >> "$log"
+			echo "=== bench-retry attempt=$attempt rc=$rc file=$(basename "$alog") why=\"$(grep -m1 -oE 'Kernel panic.*|BUG:.*|Oops.*' "$alog" | tr -d '"\r' | head -c 160)\"" >> "$log"
 			warn "bench: boot $n died before its first benchmark (exit $rc); booting it again"
 			attempt=$((attempt + 1))
 			continue
@@ -156,7 +156,7 @@ run_bench() {
 		echo "guest_cpus=$PHYR_CPUS"
 		echo "guest_hugepages=$PHYR_HUGEPAGES"
 		echo "series=$(git -C "$PHYR_ROOT" describe --always --dirty 2>/dev/null)"
-		echo "kernel_version=$PHYR_VERSION"
+		echo "kernel_version=$(cat "$BENCH_STOCK_OUT/include/config/kernel.release" 2>/dev/null)"
 		echo "stock_out=$BENCH_STOCK_OUT"
 		echo "bench_out=$BENCH_BENCH_OUT"
 		echo "prebuilt=${PHYR_BENCH_PREBUILT:+yes}"

@@ -112,8 +112,9 @@ def read_boots(d):
     seen = defaultdict(int)
     logs = sorted(f for f in os.listdir(os.path.join(d, "boots")) if f.endswith(".log"))
     for name in logs:
-        with open(os.path.join(d, "boots", name), errors="replace") as f:
-            lines = [ln.rstrip("\n") for ln in f]
+        # Serial consoles end lines with \r\n: split on \n only
+        with open(os.path.join(d, "boots", name), errors="replace", newline="") as f:
+            lines = [ln.rstrip("\r\n").replace("\r", "") for ln in f.read().split("\n")]
         b = dict(log="boots/" + name, rc=None, seconds="", info={}, suites=OrderedDict())
         suite, suite_lines, suite_bench = None, [], 0
         for ln in lines:
@@ -349,6 +350,8 @@ def main():
       "x86_64_defconfig + harness/config/phyr.config + harness/config/bench.config (every debugging option off)." % (
           meta.get("kernel_version", "?"), meta.get("series", "?")))
     cy = meta.get("config_y", "").split()
+    if "config_y" not in meta:
+        cy = ["(not checked: run from an older harness)"]
     bad = [x for x in cy if not x == "bench:GUP_PHYR"]
     if "bench:GUP_PHYR" not in cy:
         bad.append("bench:no GUP_PHYR")
@@ -606,7 +609,7 @@ def main():
         plots.append((f, "The terabyte curve: pin + unpin time against GiB of address space, log-log."))
     ser = [("sg table" if k == "pup+sg" else "phyr list", scale_bytes[k], "%s lw 2 pt 7" % STYLES[i + 2])
            for i, k in enumerate(("pup+sg", "get_user_phyrs"))]
-    f = plot(d, "scale-bytes", "bytes kept, N GiB backed by one 1 GiB page", "address space pinned (GiB)",
+    f = plot(d, "scale-bytes", "bytes kept, N GiB backed by one 1 GiB page (0 B: inline in the list head, not drawn)", "address space pinned (GiB)",
              "bytes", ser)
     if f:
         plots.append((f, "Bytes kept against GiB pinned for the terabyte curve, log-log."))
