@@ -60,9 +60,10 @@
 #define MFD_HUGE_1GB	(30U << 26)
 #endif
 
-#define MiB		(1UL << 20)
-#define GiB		(1UL << 30)
+#define MiB		(1024 * 1024UL)
+#define GiB		(1024 * MiB)
 #define GUP_TEST_FILE	"/sys/kernel/debug/gup_test"
+#define NOTE		"BENCH-NOTE phyr_scale: "
 
 enum path { P_PUP, P_SG, P_PHYR, NR_PATHS };
 
@@ -144,8 +145,9 @@ static int measure(enum path path, char *addr, unsigned long size,
 static void print_bench(enum path path, unsigned long size, const char *op,
 			uint64_t ns, const struct sample *s, int rep)
 {
-	printf("BENCH path=%s mem=hugetlb-1G-memfd size_mib=%lu op=%s flags=%s ns=%llu bytes=%llu rep=%d",
-	       path_name[path], size / MiB, op,
+	printf("BENCH path=%s mem=hugetlb-1G-memfd size_mib=%lu op=%s",
+	       path_name[path], size / MiB, op);
+	printf(" flags=%s ns=%llu bytes=%llu rep=%d",
 	       gup_flags & FOLL_LONGTERM ? "longterm" : "none",
 	       (unsigned long long)ns, (unsigned long long)s->bytes, rep);
 	if (path != P_PUP)
@@ -190,7 +192,8 @@ int main(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-m MAX_GIB] [-c CAP_S] [-r REPS] [-n PAGES_PER_CALL] [-F GUP_FLAGS] [-p PATH,...]\n",
+			fprintf(stderr,
+				"usage: %s [-m MAX_GIB] [-c CAP_S] [-r REPS] [-n PAGES_PER_CALL] [-F GUP_FLAGS] [-p PATH,...]\n",
 				argv[0]);
 			return 2;
 		}
@@ -207,9 +210,10 @@ int main(int argc, char **argv)
 	/* PHYR_PIN_TEST_STOP exists (and does nothing here) on patched kernels */
 	if (ioctl(gup_fd, PHYR_PIN_TEST_STOP)) {
 		if (want[P_SG] || want[P_PHYR])
-			printf("BENCH-NOTE phyr_scale: no PHYR_BENCHMARK on this kernel (%s): pin_user_pages_fast only\n",
-			       strerror(errno));
-		want[P_SG] = want[P_PHYR] = false;
+			printf(NOTE "no PHYR_BENCHMARK on this kernel (%s): %s\n",
+			       strerror(errno), "pin_user_pages_fast only");
+		want[P_SG] = false;
+		want[P_PHYR] = false;
 	}
 
 	memfd = memfd_create("phyr_scale", MFD_HUGETLB | MFD_HUGE_1GB);
@@ -235,8 +239,10 @@ int main(int argc, char **argv)
 					   strerror(errno));
 		m[i % 4096] = 1;	/* fault the PUD in */
 	}
-	ksft_print_msg("one 1 GiB hugetlb page mapped %lu times at %p; flags %#x, %u pages a call for PIN_FAST_BENCHMARK, cap %.0f s\n",
-		       max_gib, base, gup_flags, pages_per_call, cap_s);
+	ksft_print_msg("1 GiB hugetlb page mapped %lu times at %p; flags %#x\n",
+		       max_gib, base, gup_flags);
+	ksft_print_msg("PIN_FAST_BENCHMARK: %u pages a call; cap %.0f s\n",
+		       pages_per_call, cap_s);
 
 	for (gib = 1; gib <= max_gib; gib *= 2) {
 		size = gib * GiB;
@@ -249,7 +255,8 @@ int main(int argc, char **argv)
 				continue;
 			if (p == P_PUP && avail > 0 &&
 			    size / getpagesize() * sizeof(void *) > (unsigned long)avail / 2) {
-				printf("BENCH-NOTE phyr_scale: %s stops before %lu GiB: its page array (%lu MiB) would pass half of MemAvailable (%ld MiB)\n",
+				printf(NOTE
+				       "%s stops before %lu GiB: its page array (%lu MiB) would pass half of MemAvailable (%ld MiB)\n",
 				       path_name[p], gib,
 				       size / getpagesize() * sizeof(void *) / MiB,
 				       avail / (long)MiB);
@@ -260,7 +267,7 @@ int main(int argc, char **argv)
 				int ret = measure(p, base, size, &s);
 
 				if (ret) {
-					printf("BENCH-NOTE phyr_scale: %s of %lu GiB failed: %s\n",
+					printf(NOTE "%s of %lu GiB failed: %s\n",
 					       path_name[p], gib, strerror(-ret));
 					fails++;
 					stopped[p] = true;
@@ -277,12 +284,13 @@ int main(int argc, char **argv)
 			if (stopped[p])
 				continue;
 			t = best.get_ns + best.put_ns;
-			ksft_print_msg("%-20s %5lu GiB: pin %12.3f ms  unpin %12.3f ms  %10llu B kept\n",
+			ksft_print_msg("%-20s %5lu GiB: pin %10.3f ms unpin %10.3f ms %9llu B\n",
 				       path_name[p], gib, best.get_ns / 1e6,
 				       best.put_ns / 1e6,
 				       (unsigned long long)best.bytes);
 			if (gib < max_gib && 2.0 * t / 1e9 > cap_s) {
-				printf("BENCH-NOTE phyr_scale: %s stops after %lu GiB: pin + unpin took %.1f s, twice that passes the cap of %.0f s\n",
+				printf(NOTE
+				       "%s stops after %lu GiB: pin + unpin took %.1f s, twice that passes the cap of %.0f s\n",
 				       path_name[p], gib, t / 1e9, cap_s);
 				stopped[p] = true;
 			}
