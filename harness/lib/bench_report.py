@@ -425,7 +425,7 @@ def main():
             continue
         p("## Pin and unpin, every size, flags=%s" % flags)
         p("")
-        p("| memory | MiB | op | stock pin_user_pages_fast | bench pin_user_pages_fast | bench pup-1call | bench pup+sg | bench get_user_phyrs | stock / phyr | pup+sg / phyr | ns per folio: stock / phyr |")
+        p("| memory | MiB | op | stock pin_user_pages_fast | bench pin_user_pages_fast | bench pup-1call | bench pup+sg | bench get_user_phyrs | stock / phyr | pup+sg / phyr | ns per folio, stock / phyr (folios if every large folio was allocated) |")
         p("|---|---|---|---|---|---|---|---|---|---|---|")
         for mem in MEMS:
             for size in sizes:
