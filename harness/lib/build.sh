@@ -172,7 +172,7 @@ build_kernel() {
 # build_guest_tools - user-space programs that guest tests run, built on the
 # host from the laid tree against its UAPI headers (the guest runs them from
 # the read-only 9p root; guest_run tells it where, in the run dir's "tools"):
-# the mm selftests gup_test and gup_phyr (with vm_util.c), and every other
+# the mm selftests gup_test, gup_phyr and phyr_scale (with vm_util.c), and every other
 # tools/testing/selftests/DIR/NAME.c of this repository, into
 # $PHYR_OUT/guest-tools/NAME.
 build_guest_tools() {
@@ -180,7 +180,7 @@ build_guest_tools() {
 	mkdir -p "$dst"
 	(cd "$PHYR_TREE" && make -s O="$PHYR_OUT" "${PHYR_MAKE_VARS[@]}" headers_install) \
 		>"$dst/headers.log" 2>&1 || { cat "$dst/headers.log" >&2; return 1; }
-	for t in gup_test gup_phyr; do
+	for t in gup_test gup_phyr phyr_scale; do
 		gcc -O2 -Wall -I "$PHYR_TREE" -I "$sel/mm" -isystem "$PHYR_OUT/usr/include" \
 			-o "$dst/$t" "$sel/mm/$t.c" "$sel/mm/vm_util.c" -lpthread \
 			>"$dst/$t.log" 2>&1 || { cat "$dst/$t.log" >&2; return 1; }

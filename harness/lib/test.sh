@@ -21,12 +21,17 @@ t_record() {	# STATUS NAME [REASON]
 }
 
 # t_run NAME CMD... - run CMD with its output in a log; pass when it exits 0.
+# The harness's own progress lines ("[phyr] ...": what is being built, a
+# line every 30 s of a long make) reach the terminal too, indented: a cold
+# build takes many minutes.
 t_run() {
 	local name=$1 log rc
 	shift
 	log=$T_LOGS/$(echo "$name" | tr -c 'A-Za-z0-9._-' '_').log
-	( "$@" ) >"$log" 2>&1	# a subshell: "die" must not end the run
-	rc=$?
+	printf '  ...   %s (log %s)\n' "$name" "$log"
+	# a subshell: "die" must not end the run
+	( "$@" ) 2>&1 | tee "$log" | grep --line-buffered '^\[phyr\]' | sed -u 's/^/        /'
+	rc=${PIPESTATUS[0]}
 	if [ $rc -eq 0 ]; then
 		t_record pass "$name"
 	else
@@ -226,4 +231,12 @@ run_demo() {
 	# DMA-API debugging off: the demo times the DMA API, not its debugging.
 	(cd "$PHYR_ROOT" && guest_run iommu "kunit.enable=1 kunit.filter_glob=phyr_density dma_debug=off" \
 		bash harness/guest/demo)
+	local rc=$?
+	echo
+	echo "The full report (stock against bench kernels over alternating boots, every size,"
+	echo "the terabyte curve, plots) is written by ./phyr bench (--quick: ~15 min) into"
+	echo "$PHYR_CACHE/bench/DATE/report.md."
+	[ -e "$PHYR_CACHE/bench/latest/report.md" ] &&
+		echo "The latest: $(readlink -f "$PHYR_CACHE/bench/latest")/report.md"
+	return $rc
 }
